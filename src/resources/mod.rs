@@ -1,0 +1,124 @@
+//! Managed resources, one file each. They work on [`Value`]s and
+//! [`Diagnostics`] and never see protobuf types; the server translates.
+
+mod bitbucket_credential;
+mod bitbucket_integration;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+pub use bitbucket_credential::BitbucketCredentialResource;
+pub use bitbucket_integration::BitbucketIntegrationResource;
+
+use crate::codec::{decode_state_json, AttributePath, Value};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::provider::Services;
+use crate::schema::Schema;
+
+/// What every RPC handler gets: the configured services, a cancellation
+/// token that `StopProvider` fires, and what the calling Terraform supports.
+#[derive(Clone)]
+pub struct Ctx {
+    pub services: Arc<Services>,
+    pub cancel: CancellationToken,
+}
+
+pub struct PlanRequest {
+    pub prior: Value,
+    pub proposed: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+}
+
+#[derive(Default)]
+pub struct PlanResponse {
+    pub planned: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+pub struct ApplyRequest {
+    pub prior: Value,
+    pub planned: Value,
+    pub config: Value,
+    pub planned_private: Vec<u8>,
+}
+
+#[derive(Default)]
+pub struct ApplyResponse {
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+#[derive(Default)]
+pub struct ReadResponse {
+    /// `Value::Null` when the remote object is gone.
+    pub new_state: Value,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+#[derive(Default)]
+pub struct ImportResponse {
+    pub state: Option<Value>,
+    pub private: Vec<u8>,
+    pub diags: Diagnostics,
+}
+
+#[async_trait]
+pub trait Resource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> &Schema;
+
+    /// Static checks, no network. The default runs the schema's validators.
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        self.schema().block.validate(config, &AttributePath::root(), &mut diags);
+        diags
+    }
+
+    async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse;
+
+    async fn apply(&self, ctx: &Ctx, req: ApplyRequest) -> ApplyResponse;
+
+    async fn read(&self, ctx: &Ctx, state: Value, private: Vec<u8>) -> ReadResponse;
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> ImportResponse;
+
+    /// Reads stored state JSON written with schema `version`. Version 0 is
+    /// the only one so far: attributes dropped from the schema are ignored and
+    /// new ones start null.
+    fn upgrade(&self, version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
+        let schema = self.schema();
+        if version > schema.version {
+            return Err(Diagnostic::error(
+                "State written by a newer provider",
+                format!(
+                    "This {} state has schema version {version}; this provider understands up to {}. Upgrade the provider.",
+                    self.type_name(),
+                    schema.version
+                ),
+            )
+            .into());
+        }
+        decode_state_json(json, &schema.value_type()).map_err(|e| {
+            Diagnostic::error(
+                "Unreadable resource state",
+                format!("The stored state of this {} cannot be read: {e}.", self.type_name()),
+            )
+            .into()
+        })
+    }
+}
+
+pub fn all() -> Vec<Arc<dyn Resource>> {
+    vec![
+        Arc::new(BitbucketCredentialResource::new()),
+        Arc::new(BitbucketIntegrationResource::new()),
+    ]
+}

@@ -1,0 +1,147 @@
+//! The plugin server: go-plugin handshake, AutoMTLS and the gRPC services.
+//!
+//! This room only translates. Terraform's protobuf messages stop here; the
+//! provider, resources and clients work on codec values and diagnostics.
+
+mod controller;
+pub mod convert;
+mod grpc;
+pub mod handshake;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use grpc::ProviderService;
+
+use crate::provider::SeiProvider;
+
+/// Generated protocol code, and nothing else.
+pub mod proto {
+    pub mod tfplugin6 {
+        tonic::include_proto!("tfplugin6");
+    }
+    pub mod plugin {
+        tonic::include_proto!("plugin");
+    }
+}
+
+/// gRPC message limit, as terraform-plugin-go sets it: large states and
+/// schemas exceed tonic's 4 MiB default.
+pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// Registry address Terraform uses for this provider in reattach mode.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/sei-oss/sei";
+
+/// Runs the provider as Terraform launches it. Returns the process exit code.
+pub async fn serve_for_terraform(provider: Arc<SeiProvider>) -> i32 {
+    let env = |k: &str| std::env::var(k).ok();
+    if let Err(message) = handshake::check_magic_cookie(&env) {
+        eprintln!("{message}");
+        return 1;
+    }
+    ignore_sigint();
+    let listener = match handshake::bind_plugin_port(&env).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("terraform-provider-sei: cannot listen on a local port: {e}");
+            return 1;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("terraform-provider-sei: {e}");
+            return 1;
+        }
+    };
+    let version = handshake::negotiate_version(env("PLUGIN_PROTOCOL_VERSIONS").as_deref());
+    let tls_disabled = env("TF_DISABLE_PLUGIN_TLS").is_some_and(|v| !v.is_empty());
+    let client_cert = env("PLUGIN_CLIENT_CERT").filter(|c| !c.trim().is_empty());
+    let shutdown = CancellationToken::new();
+    let service = ProviderService::new(provider);
+
+    let outcome = match (tls_disabled, client_cert) {
+        (false, Some(pem)) => {
+            let server_tls = match tls::ServerTls::new(&pem) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("terraform-provider-sei: AutoMTLS setup failed: {e}");
+                    return 1;
+                }
+            };
+            handshake::print_handshake_line(version, addr, Some(server_tls.certificate_der()));
+            let incoming = tls::accept_tls(listener, server_tls.acceptor(), shutdown.clone());
+            grpc::serve_incoming(service, incoming, shutdown.clone()).await
+        }
+        _ => {
+            handshake::print_handshake_line(version, addr, None);
+            let incoming = tls::accept_plain(listener, shutdown.clone());
+            grpc::serve_incoming(service, incoming, shutdown.clone()).await
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!(error = %e, "plugin server stopped with an error");
+        return 1;
+    }
+    0
+}
+
+/// `--debug`: serve plaintext on a loopback port and print the
+/// `TF_REATTACH_PROVIDERS` value for a Terraform run in another shell, so a
+/// debugger can hold this process. Ctrl-C stops it.
+pub async fn serve_for_debugging(provider: Arc<SeiProvider>) -> i32 {
+    let listener = match TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("terraform-provider-sei: {e}");
+            return 1;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("terraform-provider-sei: {e}");
+            return 1;
+        }
+    };
+    let reattach = handshake::reattach_json(PROVIDER_ADDRESS, std::process::id(), addr);
+    println!("Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n");
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stop.cancel();
+    });
+    let incoming = tls::accept_plain(listener, shutdown.clone());
+    match grpc::serve_incoming(ProviderService::new(provider), incoming, shutdown).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("terraform-provider-sei: {e}");
+            1
+        }
+    }
+}
+
+/// go-plugin servers ignore SIGINT: the plugin shares Terraform's process
+/// group, so Ctrl-C reaches it too, and Terraform wants in-flight RPCs to
+/// finish and then cancels them through `StopProvider`.
+fn ignore_sigint() {
+    tokio::spawn(async {
+        loop {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal support: nothing to ignore.
+                return;
+            }
+            tracing::debug!("ignoring SIGINT; Terraform stops providers through StopProvider");
+        }
+    });
+}
+
+/// How long `Shutdown` waits for the response to flush before exiting.
+/// Terraform kills the process 2 s after calling Shutdown.
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_millis(100);

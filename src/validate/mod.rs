@@ -1,0 +1,392 @@
+//! The live credential check: what `terraform plan` tells a user about a
+//! Bitbucket credential before anything is created.
+//!
+//! Calls, per distinct credential and per provider process:
+//! - one `GET /2.0/user`, whose headers carry the credential type and scopes;
+//! - one paged `GET /2.0/repositories/{ws}` per workspace the check needs,
+//!   which answers both "is the workspace visible" and "does the repo exist";
+//! - a pull-request probe only when Bitbucket sent no scope header.
+//!
+//! Results are cached and concurrent checks share one request
+//! ([`cache`]), so a plan of many integrations sharing a few credentials
+//! stays inside Bitbucket's 1000 requests/hour.
+
+mod cache;
+mod scopes;
+
+use std::collections::BTreeSet;
+
+use tokio_util::sync::CancellationToken;
+
+pub use cache::CredentialValidator;
+pub use scopes::{default_required_scopes, missing_scopes};
+
+use crate::clients::bitbucket::{BitbucketError, CredentialFacts, Repository, User};
+use crate::clients::BitbucketAuth;
+use crate::secret::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthType {
+    /// Atlassian account email + scoped API token (Basic).
+    ApiToken,
+    /// Bitbucket username + App Password (Basic). Removed by Bitbucket on
+    /// 2026-07-28.
+    AppPassword,
+}
+
+impl AuthType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "api_token" => Some(AuthType::ApiToken),
+            "app_password" => Some(AuthType::AppPassword),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::ApiToken => "api_token",
+            AuthType::AppPassword => "app_password",
+        }
+    }
+
+    /// SEI's credential blocks carry no type: an email is an API token's
+    /// identity, anything else an App Password's username.
+    pub fn infer(username: &str) -> Self {
+        if username.contains('@') {
+            AuthType::ApiToken
+        } else {
+            AuthType::AppPassword
+        }
+    }
+}
+
+/// One credential to check, and what it must be able to see.
+#[derive(Debug, Clone)]
+pub struct CredentialCheck {
+    pub auth_type: AuthType,
+    pub username: String,
+    pub secret: Secret,
+    /// `None`: what SEI ingestion needs.
+    pub required_scopes: Option<Vec<String>>,
+    pub workspaces: Vec<String>,
+    /// `workspace/repo` full names.
+    pub repositories: Vec<String>,
+}
+
+impl CredentialCheck {
+    pub fn auth(&self) -> BitbucketAuth {
+        BitbucketAuth::Basic {
+            username: self.username.clone(),
+            secret: self.secret.clone(),
+        }
+    }
+}
+
+/// Which input a problem belongs to, so the caller can put the diagnostic on
+/// the right attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// The secret (or the credential as a whole).
+    Secret,
+    Workspace(usize),
+    Repository(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    InvalidCredential,
+    MissingScopes,
+    WorkspaceNotVisible,
+    RepositoryNotFound,
+    /// Could not check: Bitbucket kept answering 429. Not the same as invalid.
+    RateLimited,
+    /// Could not check: Bitbucket did not answer usefully.
+    Unreachable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub subject: Subject,
+    pub summary: String,
+    pub detail: String,
+}
+
+impl Problem {
+    /// Whether the credential is known to be bad, as opposed to unchecked.
+    pub fn is_invalid(&self) -> bool {
+        !matches!(self.kind, ProblemKind::RateLimited | ProblemKind::Unreachable)
+    }
+
+    /// One line for lists such as the check data source's `problems`.
+    pub fn line(&self) -> String {
+        format!("{} {}", self.summary, self.detail)
+    }
+}
+
+/// What the check found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialReport {
+    pub account_id: Option<String>,
+    pub account_uuid: Option<String>,
+    pub display_name: Option<String>,
+    pub credential_type: Option<String>,
+    pub granted_scopes: Vec<String>,
+    pub visible_workspaces: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl CredentialReport {
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    pub fn is_invalid(&self) -> bool {
+        self.problems.iter().any(Problem::is_invalid)
+    }
+
+    pub fn could_not_check(&self) -> bool {
+        !self.problems.is_empty() && !self.is_invalid()
+    }
+}
+
+const API_TOKEN_HELP: &str = "Create an Atlassian API token with scopes: id.atlassian.com → Security → API tokens → \"Create API token with scopes\", choose the Bitbucket app, and grant read:user:bitbucket, read:workspace:bitbucket, read:project:bitbucket, read:repository:bitbucket and read:pullrequest:bitbucket. Then use auth_type = \"api_token\" with the Atlassian account's email address as username.";
+
+impl CredentialValidator {
+    /// Checks one credential. Never fails: every outcome is in the report.
+    pub async fn check(&self, check: &CredentialCheck, cancel: &CancellationToken) -> CredentialReport {
+        let mut report = CredentialReport {
+            credential_type: Some(check.auth_type.as_str().to_string()),
+            ..CredentialReport::default()
+        };
+        let who = &check.username;
+        let identity = self.identity(check, cancel).await;
+        if let Some(t) = &identity.facts.credential_type {
+            report.credential_type = Some(t.clone());
+        }
+        let is_access_token = identity
+            .facts
+            .credential_type
+            .as_deref()
+            .is_some_and(|t| t.ends_with("access_token"));
+        match &identity.result {
+            Ok(user) => fill_identity(&mut report, user),
+            Err(BitbucketError::Forbidden { .. }) if is_access_token => {}
+            Err(e) => {
+                report.problems.push(identity_problem(check, e));
+                return report;
+            }
+        }
+        let required = check
+            .required_scopes
+            .clone()
+            .unwrap_or_else(|| default_required_scopes(check.auth_type));
+        let scopes_known = match &identity.facts.scopes {
+            Some(granted) => {
+                report.granted_scopes = sorted(granted.iter().cloned());
+                let missing = missing_scopes(&required, granted);
+                if !missing.is_empty() {
+                    report.problems.push(Problem {
+                        kind: ProblemKind::MissingScopes,
+                        subject: Subject::Secret,
+                        summary: format!("The credential for {who} lacks required Bitbucket scopes."),
+                        detail: format!(
+                            "Missing: {}. Granted: {}. SEI needs read access to the account, workspaces, projects, repositories and pull requests; create a new token with these scopes (scopes of an existing token cannot be changed).",
+                            missing.join(", "),
+                            if granted.is_empty() { "none".to_string() } else { granted.join(", ") }
+                        ),
+                    });
+                }
+                true
+            }
+            None => false,
+        };
+
+        // Workspaces to look into: those listed, then those of repositories.
+        let mut workspaces: Vec<String> = Vec::new();
+        let repo_workspaces = check.repositories.iter().filter_map(|r| r.split('/').next());
+        for ws in check.workspaces.iter().map(String::as_str).chain(repo_workspaces) {
+            let ws = ws.to_lowercase();
+            if !ws.is_empty() && !workspaces.contains(&ws) {
+                workspaces.push(ws);
+            }
+        }
+        let mut visible = BTreeSet::new();
+        let mut first_repo: Option<(String, String)> = None;
+        for ws in &workspaces {
+            let listing = self.repositories(check, ws, cancel).await;
+            match &listing.result {
+                Ok(repos) => {
+                    visible.insert(ws.clone());
+                    for (j, full) in check.repositories.iter().enumerate() {
+                        let Some((rws, slug)) = full.split_once('/') else { continue };
+                        if rws.to_lowercase() != *ws {
+                            continue;
+                        }
+                        if repo_listed(repos, full) {
+                            first_repo.get_or_insert_with(|| (rws.to_string(), slug.to_string()));
+                        } else {
+                            report.problems.push(Problem {
+                                kind: ProblemKind::RepositoryNotFound,
+                                subject: Subject::Repository(j),
+                                summary: format!("Repository {full} is not visible to {who}."),
+                                detail: format!(
+                                    "Bitbucket lists {} repositories in workspace {ws} for {who}, and {full} is not one of them. Check the name, or give this account access to it: SEI uses every credential of an integration in turn, so each one must see every listed repository.",
+                                    repos.len()
+                                ),
+                            });
+                        }
+                    }
+                }
+                Err(e) => {
+                    let problem = workspace_problem(check, ws, e);
+                    let is_blocking = problem.is_invalid();
+                    report.problems.push(problem);
+                    if !is_blocking {
+                        // Rate limited or unreachable: stop spending calls.
+                        break;
+                    }
+                }
+            }
+        }
+        report.visible_workspaces = visible.into_iter().collect();
+
+        if !scopes_known {
+            if let Some((ws, slug)) = first_repo {
+                let probe = self.client().pull_request_probe(&check.auth(), &ws, &slug, cancel).await;
+                if let Err(e @ BitbucketError::Forbidden { .. }) = &probe.result {
+                    report.problems.push(identity_problem(check, e));
+                }
+            }
+        }
+        report
+    }
+}
+
+fn repo_listed(repos: &[Repository], full: &str) -> bool {
+    repos.iter().any(|r| r.full_name.eq_ignore_ascii_case(full))
+}
+
+fn fill_identity(report: &mut CredentialReport, user: &User) {
+    report.account_id = user.account_id.clone();
+    report.account_uuid = user.uuid.clone();
+    report.display_name = user.display_name.clone().or_else(|| user.nickname.clone());
+}
+
+fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
+    let set: BTreeSet<String> = items.collect();
+    set.into_iter().collect()
+}
+
+fn could_not_check(check: &CredentialCheck, e: &BitbucketError) -> Option<Problem> {
+    let who = &check.username;
+    match e {
+        BitbucketError::RateLimited { attempts } => Some(Problem {
+            kind: ProblemKind::RateLimited,
+            subject: Subject::Secret,
+            summary: format!("Could not check the credential for {who}: rate limited."),
+            detail: format!(
+                "Bitbucket answered 429 Too Many Requests to all {attempts} attempts. This does not mean the credential is invalid; SEI's own preflight checks it again at create. Bitbucket allows 1000 requests per hour per account."
+            ),
+        }),
+        BitbucketError::Transport(_) | BitbucketError::Server { .. } | BitbucketError::Decode(_) | BitbucketError::Gone { .. } => {
+            Some(Problem {
+                kind: ProblemKind::Unreachable,
+                subject: Subject::Secret,
+                summary: format!("Could not check the credential for {who}."),
+                detail: format!("{e}. This does not mean the credential is invalid."),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn identity_problem(check: &CredentialCheck, e: &BitbucketError) -> Problem {
+    if let Some(p) = could_not_check(check, e) {
+        return p;
+    }
+    let who = &check.username;
+    match e {
+        BitbucketError::Unauthorized { message } => {
+            let detail = match check.auth_type {
+                AuthType::AppPassword => format!(
+                    "Bitbucket answered 401 Unauthorized for {who} ({message}). Bitbucket removed App Passwords on 2026-07-28: every App Password now fails. {API_TOKEN_HELP}"
+                ),
+                AuthType::ApiToken => format!(
+                    "Bitbucket answered 401 Unauthorized for {who} ({message}). The API token is wrong, revoked or expired, or was created without Bitbucket scopes. An API token signs in with the Atlassian account's email address, not the Bitbucket username."
+                ),
+            };
+            Problem {
+                kind: ProblemKind::InvalidCredential,
+                subject: Subject::Secret,
+                summary: format!("Bitbucket rejected the credential for {who}."),
+                detail,
+            }
+        }
+        BitbucketError::Forbidden { message, required, granted } => Problem {
+            kind: ProblemKind::MissingScopes,
+            subject: Subject::Secret,
+            summary: format!("The credential for {who} lacks required Bitbucket scopes."),
+            detail: if required.is_empty() {
+                format!("Bitbucket answered 403 Forbidden for {who}: {message}")
+            } else {
+                format!(
+                    "Bitbucket answered 403 for {who}: {message} Missing: {}. Granted: {}.",
+                    required.join(", "),
+                    if granted.is_empty() { "none".to_string() } else { granted.join(", ") }
+                )
+            },
+        },
+        other => Problem {
+            kind: ProblemKind::InvalidCredential,
+            subject: Subject::Secret,
+            summary: format!("Bitbucket refused the credential for {who}."),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> Problem {
+    if let Some(p) = could_not_check(check, e) {
+        return p;
+    }
+    let who = &check.username;
+    // Put the problem on the first input that named this workspace.
+    let subject = check
+        .workspaces
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case(ws))
+        .map(Subject::Workspace)
+        .or_else(|| {
+            check
+                .repositories
+                .iter()
+                .position(|r| r.split('/').next().is_some_and(|w| w.eq_ignore_ascii_case(ws)))
+                .map(Subject::Repository)
+        })
+        .unwrap_or(Subject::Secret);
+    match e {
+        BitbucketError::Forbidden { required, .. } if !required.is_empty() => identity_problem(check, e),
+        BitbucketError::NotFound { .. } | BitbucketError::Forbidden { .. } => Problem {
+            kind: ProblemKind::WorkspaceNotVisible,
+            subject,
+            summary: format!("Workspace {ws} is not visible to {who}."),
+            detail: format!("Bitbucket answered: {e}. Check the workspace slug, or add {who} to the workspace."),
+        },
+        other => identity_problem(check, other),
+    }
+}
+
+/// Exposed for the cache's transient-failure rule.
+pub(crate) fn is_transient(result: &Result<impl Sized, BitbucketError>) -> bool {
+    matches!(
+        result,
+        Err(BitbucketError::RateLimited { .. } | BitbucketError::Transport(_) | BitbucketError::Server { .. })
+    )
+}
+
+/// Re-exported for tests and data sources.
+pub type IdentityReply = crate::clients::bitbucket::Reply<User>;
+pub type ListingReply = crate::clients::bitbucket::Reply<Vec<Repository>>;
+pub type Facts = CredentialFacts;
