@@ -1,0 +1,645 @@
+//! The Bitbucket Cloud side: `/bitbucket/2.0/…` and the OAuth endpoints
+//! under `/bitbucket/site/oauth2/…`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::Timelike;
+use serde_json::{json, Value};
+
+use super::control::route_label;
+use super::errors::{self, Service};
+use super::seed::{AppPasswordMode, PrincipalKind, PrincipalSeed};
+use super::world::{IssuedToken, OAuthGrant};
+use super::Sandbox;
+
+/// Bitbucket OAuth access tokens live two hours.
+pub const TOKEN_LIFETIME_SECS: i64 = 7200;
+
+pub fn routes() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route("/2.0/user", get(user))
+        .route("/2.0/user/workspaces", get(user_workspaces))
+        .route("/2.0/user/workspaces/{workspace}/permission", get(workspace_permission))
+        .route("/2.0/workspaces/{workspace}", get(workspace))
+        .route("/2.0/repositories/{workspace}", get(repositories))
+        .route("/2.0/repositories/{workspace}/{repo}/pullrequests", get(pull_requests))
+        .route("/2.0/workspaces", get(removed))
+        .route("/2.0/user/permissions/workspaces", get(removed))
+        .route("/2.0/user/permissions/repositories", get(removed))
+        .route("/2.0/repositories", get(removed))
+        .route("/site/oauth2/authorize", get(authorize))
+        .route("/site/oauth2/access_token", post(access_token))
+        .method_not_allowed_fallback(errors::method_not_allowed)
+}
+
+/// A credential as presented, over HTTP or by SEI's preflight.
+pub enum Presented {
+    Basic { user: String, secret: String },
+    Bearer(String),
+}
+
+/// An authenticated caller.
+#[derive(Clone)]
+pub struct Caller {
+    /// Rate-limit and counter identity: the consumer for OAuth tokens.
+    pub name: String,
+    /// Whose identity `/2.0/user` shows.
+    pub identity: PrincipalSeed,
+    /// Whose workspaces and repositories are visible.
+    pub access: PrincipalSeed,
+    pub credential_type: String,
+    pub scopes: Vec<String>,
+    /// API tokens use `read:x:bitbucket` scope names; the rest legacy names.
+    pub api_token_scopes: bool,
+}
+
+pub struct AuthFailure {
+    pub message: String,
+    pub www_authenticate: bool,
+}
+
+fn failure(message: &str, www_authenticate: bool) -> AuthFailure {
+    AuthFailure {
+        message: message.to_string(),
+        www_authenticate,
+    }
+}
+
+const TOKEN_INVALID: &str = "Token is invalid, expired, or not supported for this endpoint.";
+
+fn in_brownout(now: chrono::DateTime<chrono::Utc>) -> bool {
+    now.hour() % 6 == 0 && now.minute() < 15
+}
+
+impl Sandbox {
+    fn principal(&self, name: &str) -> Option<&PrincipalSeed> {
+        self.seed.bitbucket.principals.iter().find(|p| p.principal_name() == name)
+    }
+
+    fn scopes_of(&self, p: &PrincipalSeed) -> Vec<String> {
+        let name = p.principal_name();
+        self.read_world(|w| w.scope_overrides.get(&name).cloned())
+            .unwrap_or_else(|| p.scopes.clone())
+    }
+
+    fn is_revoked(&self, name: &str) -> bool {
+        self.read_world(|w| w.revoked.contains(name))
+    }
+
+    /// Checks a credential the way Bitbucket would.
+    pub fn resolve(&self, presented: &Presented) -> Result<Caller, AuthFailure> {
+        let principals = &self.seed.bitbucket.principals;
+        match presented {
+            Presented::Basic { user, secret } => {
+                if let Some(p) = principals
+                    .iter()
+                    .find(|p| p.kind == PrincipalKind::ApiToken && p.email.as_deref() == Some(user.as_str()))
+                {
+                    if p.secret != *secret {
+                        return Err(failure("Invalid credentials.", true));
+                    }
+                    if self.is_revoked(&p.principal_name()) {
+                        return Err(failure(TOKEN_INVALID, true));
+                    }
+                    return Ok(self.caller_for(p, p, "api_token", true));
+                }
+                if let Some(p) = principals
+                    .iter()
+                    .find(|p| p.kind == PrincipalKind::AppPassword && p.username.as_deref() == Some(user.as_str()))
+                {
+                    let removed = match self.seed.bitbucket.app_passwords {
+                        AppPasswordMode::Removed => true,
+                        AppPasswordMode::Brownout => in_brownout(chrono::Utc::now()),
+                        AppPasswordMode::Active => false,
+                    };
+                    if removed || p.secret != *secret || self.is_revoked(&p.principal_name()) {
+                        return Err(failure("Invalid credentials.", true));
+                    }
+                    return Ok(self.caller_for(p, p, "app_password", false));
+                }
+                // Anyone else, including an API token's owner signing in with
+                // the Bitbucket username instead of the email.
+                Err(failure("Invalid credentials.", true))
+            }
+            Presented::Bearer(token) => {
+                let issued = self.read_world(|w| w.access_tokens.get(token).cloned());
+                if let Some(t) = issued {
+                    if t.expires_at <= chrono::Utc::now().timestamp() {
+                        return Err(failure(
+                            "Access token expired. Use your refresh token to obtain a new access token.",
+                            false,
+                        ));
+                    }
+                    let consumer = self.principal(&t.client_id).ok_or_else(|| failure(TOKEN_INVALID, false))?;
+                    if self.is_revoked(&t.client_id) {
+                        return Err(failure(TOKEN_INVALID, false));
+                    }
+                    let identity = t.user.as_deref().and_then(|u| self.principal(u)).unwrap_or(consumer);
+                    let access = if consumer.workspaces.is_empty() { identity } else { consumer };
+                    let mut caller = self.caller_for(identity, access, "oauth", false);
+                    caller.name = consumer.principal_name();
+                    caller.scopes = self.scopes_of(consumer);
+                    return Ok(caller);
+                }
+                if let Some(p) = principals
+                    .iter()
+                    .find(|p| p.kind == PrincipalKind::AccessToken && p.secret == *token)
+                {
+                    if self.is_revoked(&p.principal_name()) {
+                        return Err(failure(TOKEN_INVALID, false));
+                    }
+                    let kind = p.credential_type.clone().unwrap_or_else(|| "repo_access_token".to_string());
+                    return Ok(self.caller_for(p, p, &kind, false));
+                }
+                Err(failure(TOKEN_INVALID, false))
+            }
+        }
+    }
+
+    fn caller_for(&self, identity: &PrincipalSeed, access: &PrincipalSeed, kind: &str, api_token_scopes: bool) -> Caller {
+        Caller {
+            name: identity.principal_name(),
+            identity: identity.clone(),
+            access: access.clone(),
+            credential_type: kind.to_string(),
+            scopes: self.scopes_of(access),
+            api_token_scopes,
+        }
+    }
+
+    pub fn sees_workspace(&self, caller: &Caller, ws: &str) -> bool {
+        caller.access.workspaces.contains_key(ws) && self.seed.bitbucket.workspaces.iter().any(|w| w.slug == ws)
+    }
+
+    pub fn visible_repos(&self, caller: &Caller, ws: &str) -> Vec<String> {
+        if !self.sees_workspace(caller, ws) {
+            return Vec::new();
+        }
+        let all = self
+            .seed
+            .bitbucket
+            .workspaces
+            .iter()
+            .find(|w| w.slug == ws)
+            .map(|w| w.repositories.clone())
+            .unwrap_or_default();
+        match &caller.access.repositories {
+            None => all,
+            Some(allowed) => all
+                .into_iter()
+                .filter(|r| allowed.iter().any(|a| a == &format!("{ws}/{r}")))
+                .collect(),
+        }
+    }
+
+    /// `None` when granted; else the scope names to report as required.
+    pub fn missing_scope(&self, caller: &Caller, legacy: &str, api: &str) -> Option<String> {
+        let wanted = if caller.api_token_scopes { api } else { legacy };
+        let granted = caller.scopes.iter().any(|g| {
+            g == wanted
+                || (!caller.api_token_scopes && {
+                    let base = g.split(':').next().unwrap_or(g);
+                    base == wanted || (wanted == "repository" && base == "pullrequest")
+                })
+        });
+        (!granted).then(|| wanted.to_string())
+    }
+}
+
+fn presented_from_headers(headers: &HeaderMap) -> Option<Presented> {
+    let raw = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = raw.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (user, secret) = text.split_once(':')?;
+        Some(Presented::Basic {
+            user: user.to_string(),
+            secret: secret.to_string(),
+        })
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Some(Presented::Bearer(rest.trim().to_string()))
+    } else {
+        None
+    }
+}
+
+/// Authenticates an HTTP request and admits it under the rate limit.
+fn authenticate(sb: &Sandbox, req: &Request) -> Result<Caller, Response> {
+    let Some(presented) = presented_from_headers(req.headers()) else {
+        let mut resp = errors::bitbucket(StatusCode::UNAUTHORIZED, "Authentication required.");
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Bitbucket.org HTTP\""));
+        return Err(resp);
+    };
+    let caller = sb.resolve(&presented).map_err(|f| {
+        let mut resp = errors::bitbucket(StatusCode::UNAUTHORIZED, &f.message);
+        if f.www_authenticate {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Bitbucket.org HTTP\""));
+        }
+        resp
+    })?;
+    let label = route_label(req);
+    let (admitted, retry_after) = sb.control(|c| (c.admit(&caller.name, &label), c.rate_limit_retry_after));
+    if !admitted {
+        return Err(errors::bitbucket_rate_limited(retry_after));
+    }
+    Ok(caller)
+}
+
+/// Adds the credential headers Bitbucket sets on every authenticated answer.
+fn with_facts(caller: &Caller, mut resp: Response) -> Response {
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&caller.credential_type) {
+        headers.insert("x-credential-type", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&caller.scopes.join(", ")) {
+        headers.insert("x-oauth-scopes", v);
+    }
+    resp
+}
+
+fn scope_error(caller: &Caller, required: &str) -> Response {
+    let body = json!({"type": "error", "error": {
+        "message": "Your credentials lack one or more required privilege scopes.",
+        "detail": {"required": [required], "granted": caller.scopes},
+    }});
+    let mut resp = (StatusCode::FORBIDDEN, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(required) {
+        resp.headers_mut().insert("x-accepted-oauth-scopes", v);
+    }
+    with_facts(caller, resp)
+}
+
+/// Runs a handler body for an authenticated caller with one required scope.
+fn guarded(sb: &Sandbox, req: &Request, legacy: &str, api: &str, body: impl FnOnce(&Caller) -> Response) -> Response {
+    let caller = match authenticate(sb, req) {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    if let Some(required) = sb.missing_scope(&caller, legacy, api) {
+        return scope_error(&caller, &required);
+    }
+    let resp = body(&caller);
+    with_facts(&caller, resp)
+}
+
+fn uuid_for(name: &str) -> String {
+    let h = super::world::sha256_hex(name);
+    format!("{{{}-{}-{}-{}-{}}}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+fn host_base(req: &Request) -> String {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// One page of a Bitbucket list, with `next` absent on the last page.
+fn paginate(req: &Request, values: Vec<Value>, max_pagelen: usize) -> Response {
+    let q: BTreeMap<String, String> = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let pagelen = q
+        .get("pagelen")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(10)
+        .clamp(1, max_pagelen);
+    let page = q.get("page").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let size = values.len();
+    let start = (page - 1).saturating_mul(pagelen);
+    let items: Vec<Value> = values.into_iter().skip(start).take(pagelen).collect();
+    let link = |p: usize| {
+        let mut params = q.clone();
+        params.insert("page".into(), p.to_string());
+        params.insert("pagelen".into(), pagelen.to_string());
+        let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
+        let path = req
+            .extensions()
+            .get::<axum::extract::OriginalUri>()
+            .map(|o| o.0.path().to_string())
+            .unwrap_or_else(|| req.uri().path().to_string());
+        format!("{}{path}?{query}", host_base(req))
+    };
+    let mut body = json!({"pagelen": pagelen, "values": items, "page": page, "size": size});
+    if start + pagelen < size {
+        body["next"] = json!(link(page + 1));
+    }
+    if page > 1 {
+        body["previous"] = json!(link(page - 1));
+    }
+    Json(body).into_response()
+}
+
+async fn user(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
+    let caller = match authenticate(&sb, &req) {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    if caller.identity.kind == PrincipalKind::AccessToken {
+        return with_facts(&caller, errors::bitbucket(StatusCode::FORBIDDEN, "Forbidden"));
+    }
+    if let Some(required) = sb.missing_scope(&caller, "account", "read:user:bitbucket") {
+        return scope_error(&caller, &required);
+    }
+    let p = &caller.identity;
+    let name = p.principal_name();
+    let username = p.username.clone().unwrap_or_else(|| name.split('@').next().unwrap_or(&name).to_string());
+    let body = json!({
+        "type": "user",
+        "uuid": uuid_for(&name),
+        "account_id": p.account_id.clone().unwrap_or_else(|| format!("557058:{}", &super::world::sha256_hex(&name)[..24])),
+        "nickname": username,
+        "display_name": p.display_name.clone().unwrap_or_else(|| name.clone()),
+        "username": username,
+        "created_on": "2019-02-19T10:36:46.361566+00:00",
+        "is_staff": false,
+        "account_status": "active",
+        "has_2fa_enabled": null,
+        "links": {"self": {"href": format!("{}/bitbucket/2.0/user", host_base(&req))}},
+    });
+    with_facts(&caller, Json(body).into_response())
+}
+
+async fn user_workspaces(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
+    guarded(&sb, &req, "team", "read:workspace:bitbucket", |caller| {
+        let values = caller
+            .access
+            .workspaces
+            .iter()
+            .filter(|(slug, _)| sb.sees_workspace(caller, slug))
+            .map(|(slug, perm)| {
+                json!({
+                    "type": "workspace_access",
+                    "administrator": perm == "owner",
+                    "workspace": {"type": "workspace", "uuid": uuid_for(slug), "slug": slug,
+                                  "name": workspace_name(&sb, slug), "links": {}},
+                    "links": {},
+                })
+            })
+            .collect();
+        paginate(&req, values, 100)
+    })
+}
+
+fn workspace_name(sb: &Sandbox, slug: &str) -> String {
+    sb.seed
+        .bitbucket
+        .workspaces
+        .iter()
+        .find(|w| w.slug == slug)
+        .and_then(|w| w.name.clone())
+        .unwrap_or_else(|| slug.to_string())
+}
+
+async fn workspace_permission(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: Request) -> Response {
+    guarded(&sb, &req, "team", "read:workspace:bitbucket", |caller| {
+        if !sb.sees_workspace(caller, &ws) {
+            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("No workspace with identifier '{ws}'."));
+        }
+        let perm = caller.access.workspaces.get(&ws).cloned().unwrap_or_default();
+        Json(json!({"type": "workspace_membership", "permission": perm, "user": {"uuid": uuid_for(&caller.identity.principal_name())},
+                    "workspace": {"slug": ws, "uuid": uuid_for(&ws)}}))
+        .into_response()
+    })
+}
+
+async fn workspace(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: Request) -> Response {
+    guarded(&sb, &req, "account", "read:workspace:bitbucket", |caller| {
+        if !sb.sees_workspace(caller, &ws) {
+            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("No workspace with identifier '{ws}'."));
+        }
+        Json(json!({"type": "workspace", "uuid": uuid_for(&ws), "name": workspace_name(&sb, &ws), "slug": ws,
+                    "is_private": true, "links": {}, "created_on": "2020-01-01T00:00:00.000000+00:00"}))
+        .into_response()
+    })
+}
+
+async fn repositories(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: Request) -> Response {
+    guarded(&sb, &req, "repository", "read:repository:bitbucket", |caller| {
+        if !sb.sees_workspace(caller, &ws) {
+            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("No workspace with identifier '{ws}'."));
+        }
+        let values = sb
+            .visible_repos(caller, &ws)
+            .into_iter()
+            .map(|slug| {
+                json!({"type": "repository", "uuid": uuid_for(&format!("{ws}/{slug}")), "full_name": format!("{ws}/{slug}"),
+                       "name": slug, "slug": slug, "is_private": true, "scm": "git",
+                       "workspace": {"slug": ws}, "mainbranch": {"type": "branch", "name": "main"}})
+            })
+            .collect();
+        paginate(&req, values, 100)
+    })
+}
+
+async fn pull_requests(State(sb): State<Arc<Sandbox>>, Path((ws, repo)): Path<(String, String)>, req: Request) -> Response {
+    guarded(&sb, &req, "pullrequest", "read:pullrequest:bitbucket", |caller| {
+        if !sb.visible_repos(caller, &ws).contains(&repo) {
+            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("Repository {ws}/{repo} not found"));
+        }
+        paginate(&req, Vec::new(), 50)
+    })
+}
+
+async fn removed() -> Response {
+    let data = json!({"announcement_url": "https://developer.atlassian.com/cloud/bitbucket/changelog#CHANGE-2770"});
+    let body = json!({"type": "error",
+        "error": {"message": "CHANGE-2770 - Functionality has been deprecated",
+                  "detail": "Please read the changelog entry for more details.", "data": data},
+        "data": data});
+    (StatusCode::GONE, Json(body)).into_response()
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (status, Json(json!({"error": error, "error_description": description}))).into_response()
+}
+
+fn random_token(prefix: &str) -> String {
+    format!("{prefix}{}", hex::encode(rand::random::<[u8; 20]>()))
+}
+
+/// Auto-approves for the consumer's seeded user and redirects with a
+/// single-use code, as a user clicking "Grant access" would.
+async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<String, String>>) -> Response {
+    let client_id = q.get("client_id").cloned().unwrap_or_default();
+    let Some(consumer) = sb
+        .principal(&client_id)
+        .filter(|p| p.kind == PrincipalKind::OauthConsumer)
+        .cloned()
+    else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "No such OAuth consumer.");
+    };
+    if q.get("response_type").map(String::as_str) != Some("code") {
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_response_type", "response_type must be code.");
+    }
+    let Some(user) = consumer.user.clone() else {
+        return oauth_error(StatusCode::BAD_REQUEST, "access_denied", "This consumer has no user to approve it.");
+    };
+    let code = random_token("code_");
+    let grant = OAuthGrant {
+        client_id: client_id.clone(),
+        user: Some(user),
+    };
+    let saved = sb.mutate(
+        |w| {
+            w.oauth_codes.insert(code.clone(), grant);
+            Ok::<_, String>(())
+        },
+        |e| e,
+    );
+    if let Err(e) = saved {
+        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e);
+    }
+    let redirect = q.get("redirect_uri").cloned().unwrap_or_else(|| "http://localhost/callback".to_string());
+    let mut target = match url::Url::parse(&redirect) {
+        Ok(u) => u,
+        Err(_) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri is not a URL."),
+    };
+    target.query_pairs_mut().append_pair("code", &code);
+    if let Some(state) = q.get("state") {
+        target.query_pairs_mut().append_pair("state", state);
+    }
+    (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
+}
+
+fn issue_token(sb: &Sandbox, client_id: &str, user: Option<String>, grant_type: &str, refresh: Option<String>) -> Result<Value, String> {
+    let access = random_token("bbat_");
+    let refresh = refresh.unwrap_or_else(|| random_token("bbrt_"));
+    let scopes = sb.principal(client_id).map(|p| sb.scopes_of(p)).unwrap_or_default();
+    let expires_at = chrono::Utc::now().timestamp() + TOKEN_LIFETIME_SECS;
+    sb.mutate(
+        |w| {
+            w.access_tokens.insert(
+                access.clone(),
+                IssuedToken {
+                    client_id: client_id.to_string(),
+                    user: user.clone(),
+                    expires_at,
+                },
+            );
+            w.refresh_tokens.insert(
+                refresh.clone(),
+                OAuthGrant {
+                    client_id: client_id.to_string(),
+                    user,
+                },
+            );
+            Ok::<_, String>(())
+        },
+        |e| e,
+    )?;
+    Ok(json!({"access_token": access, "scopes": scopes.join(" "), "expires_in": TOKEN_LIFETIME_SECS,
+              "token_type": "bearer", "state": grant_type, "refresh_token": refresh}))
+}
+
+/// SEI's own code exchange for `method: "oauth"`: the code must have been
+/// issued to SEI's consumer, and works once.
+pub fn exchange_code_for_sei(sb: &Sandbox, code: &str) -> Result<String, String> {
+    let consumer = sb
+        .seed
+        .sei
+        .oauth_consumer
+        .clone()
+        .ok_or_else(|| "SEI has no Bitbucket OAuth consumer configured".to_string())?;
+    let grant = sb.mutate(
+        |w| match w.oauth_codes.get(code) {
+            Some(g) if g.client_id == consumer => Ok(w.oauth_codes.remove(code)),
+            _ => Err("invalid_grant: The authorization code is invalid or has already been used.".to_string()),
+        },
+        |e| e,
+    )?;
+    let grant = grant.ok_or_else(|| "invalid_grant".to_string())?;
+    let token = issue_token(sb, &consumer, grant.user, "authorization_code", None)?;
+    token
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| "token exchange failed".to_string())
+}
+
+async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
+    let label = route_label(&req);
+    let (headers, form) = match errors::read_form(req, Service::Bitbucket).await {
+        Ok(f) => f,
+        Err(resp) => return resp,
+    };
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let (client_id, client_secret) = match presented_from_headers(&headers) {
+        Some(Presented::Basic { user, secret }) => (user, secret),
+        _ => (field("client_id").unwrap_or_default(), field("client_secret").unwrap_or_default()),
+    };
+    let consumer = sb
+        .principal(&client_id)
+        .filter(|p| p.kind == PrincipalKind::OauthConsumer && p.secret == client_secret)
+        .cloned();
+    let Some(consumer) = consumer else {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid OAuth client credentials.");
+    };
+    if sb.is_revoked(&client_id) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "This OAuth consumer has been revoked.");
+    }
+    let (admitted, retry_after) = sb.control(|c| (c.admit(&client_id, &label), c.rate_limit_retry_after));
+    if !admitted {
+        return errors::bitbucket_rate_limited(retry_after);
+    }
+    let grant_type = field("grant_type").unwrap_or_default();
+    let issued = match grant_type.as_str() {
+        "client_credentials" => issue_token(&sb, &client_id, consumer.user.clone(), "client_credentials", None),
+        "authorization_code" => {
+            let code = field("code").unwrap_or_default();
+            let grant = sb.mutate(
+                |w| match w.oauth_codes.get(&code) {
+                    Some(g) if g.client_id == client_id => Ok(w.oauth_codes.remove(&code)),
+                    _ => Err(()),
+                },
+                |_| (),
+            );
+            match grant {
+                Ok(Some(g)) => issue_token(&sb, &client_id, g.user, "authorization_code", None),
+                _ => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "The authorization code is invalid or has already been used.",
+                    )
+                }
+            }
+        }
+        "refresh_token" => {
+            let Some(refresh) = field("refresh_token").filter(|r| !r.is_empty()) else {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Bad request. Missing refresh token.");
+            };
+            let grant = sb.read_world(|w| w.refresh_tokens.get(&refresh).cloned());
+            match grant {
+                Some(g) if g.client_id == client_id => issue_token(&sb, &client_id, g.user, "refresh_token", Some(refresh)),
+                _ => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh_token."),
+            }
+        }
+        "password" => {
+            return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "The password grant is no longer supported.")
+        }
+        other => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                &format!("Unsupported grant type {other:?}."),
+            )
+        }
+    };
+    match issued {
+        Ok(body) => Json(body).into_response(),
+        Err(e) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+    }
+}

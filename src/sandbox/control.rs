@@ -1,0 +1,375 @@
+//! The control plane (`/_sandbox/…`) and the per-request observer that
+//! counts calls, injects faults and enforces Bitbucket's rate limit.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Path, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::errors::{self, Service};
+use super::Sandbox;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum When {
+    /// The request is not processed; the fault answers instead.
+    #[default]
+    Before,
+    /// The request is processed, then the fault answers (after `delay_ms`):
+    /// with a delay past the client's timeout, a lost response.
+    After,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fault {
+    #[serde(default)]
+    pub id: u64,
+    /// `GET`, `POST`…; any method when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Request path, `*` matching any run of characters.
+    pub path: String,
+    pub status: u16,
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Let this many matching requests through before firing.
+    #[serde(default)]
+    pub skip: u32,
+    #[serde(default)]
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    #[serde(default)]
+    pub when: When,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Counters {
+    /// `METHOD /route/{template}` → calls received, faults included.
+    pub routes: BTreeMap<String, u64>,
+    /// Principal → authenticated calls.
+    pub principals: BTreeMap<String, u64>,
+    /// Principal → route → authenticated calls.
+    pub principal_routes: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+pub struct Control {
+    faults: Vec<Fault>,
+    next_fault_id: u64,
+    pub rate_limit_per_hour: u32,
+    pub rate_limit_retry_after: Option<u64>,
+    windows: HashMap<String, VecDeque<Instant>>,
+    counters: Counters,
+}
+
+impl Control {
+    pub fn new(rate_limit_per_hour: u32) -> Self {
+        Control {
+            faults: Vec::new(),
+            next_fault_id: 1,
+            rate_limit_per_hour,
+            rate_limit_retry_after: None,
+            windows: HashMap::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    fn take_fault(&mut self, method: &Method, path: &str) -> Option<Fault> {
+        for f in self.faults.iter_mut() {
+            if f.count == 0 {
+                continue;
+            }
+            if f.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method.as_str())) {
+                continue;
+            }
+            if !glob_match(&f.path, path) {
+                continue;
+            }
+            if f.skip > 0 {
+                f.skip -= 1;
+                return None;
+            }
+            f.count -= 1;
+            return Some(f.clone());
+        }
+        None
+    }
+
+    /// Counts an authenticated call for `principal`; false when the rolling
+    /// hour is full (the call must get a 429).
+    pub fn admit(&mut self, principal: &str, route: &str) -> bool {
+        let now = Instant::now();
+        let window = self.windows.entry(principal.to_string()).or_default();
+        while window.front().is_some_and(|t| now.duration_since(*t) >= HOUR) {
+            window.pop_front();
+        }
+        if window.len() >= self.rate_limit_per_hour as usize {
+            return false;
+        }
+        window.push_back(now);
+        self.count(principal, route);
+        true
+    }
+
+    /// Counts a call for `principal` without rate limiting (SEI's side).
+    pub fn count(&mut self, principal: &str, route: &str) {
+        *self.counters.principals.entry(principal.to_string()).or_default() += 1;
+        *self
+            .counters
+            .principal_routes
+            .entry(principal.to_string())
+            .or_default()
+            .entry(route.to_string())
+            .or_default() += 1;
+    }
+}
+
+/// `*` matches any run of characters, everything else itself.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(pos) = rest.find(part) else { return false };
+            rest = &rest[pos + part.len()..];
+        }
+    }
+    true
+}
+
+/// The route label of a request: its matched template when there is one.
+pub fn route_label(req: &Request) -> String {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    format!("{} {}", req.method(), route)
+}
+
+/// Counts every API request and applies injected faults.
+pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
+    let label = route_label(&req);
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let fault = sb.control(|c| {
+        *c.counters.routes.entry(label.clone()).or_default() += 1;
+        c.take_fault(&method, &path)
+    });
+    tracing::debug!(route = %label, fault = fault.is_some(), "request");
+    let Some(fault) = fault else {
+        return next.run(req).await;
+    };
+    if fault.when == When::After {
+        let _processed = next.run(req).await;
+    }
+    if fault.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    }
+    fault_response(&fault, &path)
+}
+
+fn fault_response(fault: &Fault, path: &str) -> Response {
+    let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = match (Service::of(path), status.as_u16()) {
+        (Service::Bitbucket, 429) => errors::bitbucket_rate_limited(None),
+        (Service::Sei, 500) => errors::sei_internal(),
+        (service, _) => service.error(status, status.canonical_reason().unwrap_or("Injected fault"), path),
+    };
+    if let Some(secs) = fault.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+pub fn routes() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/counters", get(get_counters).delete(reset_counters))
+        .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route("/rate-limit", put(set_rate_limit))
+        .route("/principals/{name}/revoke", post(revoke))
+        .route("/principals/{name}/restore", post(restore))
+        .route("/principals/{name}/scopes", put(set_scopes))
+        .route("/integrations/{id}/token", get(integration_token))
+        .fallback(|| async { control_error(StatusCode::NOT_FOUND, "no such control-plane route") })
+}
+
+fn control_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"error": message}))).into_response()
+}
+
+async fn get_counters(State(sb): State<Arc<Sandbox>>) -> Json<Counters> {
+    Json(sb.control(|c| c.counters.clone()))
+}
+
+async fn reset_counters(State(sb): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
+    sb.control(|c| c.counters = Counters::default());
+    Json(json!({"reset": true}))
+}
+
+async fn list_faults(State(sb): State<Arc<Sandbox>>) -> Json<Vec<Fault>> {
+    Json(sb.control(|c| c.faults.clone()))
+}
+
+async fn add_fault(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
+    let body = match errors::read_json(req, Service::Sei).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let mut fault: Fault = match serde_json::from_value(body) {
+        Ok(f) => f,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("invalid fault: {e}")),
+    };
+    if !matches!(fault.status, 429 | 500 | 502 | 503 | 504) {
+        return control_error(StatusCode::BAD_REQUEST, "status must be one of 429, 500, 502, 503, 504");
+    }
+    let id = sb.control(|c| {
+        fault.id = c.next_fault_id;
+        c.next_fault_id += 1;
+        c.faults.push(fault.clone());
+        fault.id
+    });
+    (StatusCode::CREATED, Json(json!({"id": id}))).into_response()
+}
+
+async fn clear_faults(State(sb): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
+    sb.control(|c| c.faults.clear());
+    Json(json!({"cleared": true}))
+}
+
+#[derive(Deserialize)]
+struct RateLimit {
+    per_hour: u32,
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
+    let body = match errors::read_json(req, Service::Sei).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let limit: RateLimit = match serde_json::from_value(body) {
+        Ok(l) => l,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("invalid rate limit: {e}")),
+    };
+    sb.control(|c| {
+        c.rate_limit_per_hour = limit.per_hour;
+        c.rate_limit_retry_after = limit.retry_after;
+        c.windows.clear();
+    });
+    Json(json!({"per_hour": limit.per_hour, "retry_after": limit.retry_after})).into_response()
+}
+
+fn principal_exists(sb: &Sandbox, name: &str) -> bool {
+    sb.seed.bitbucket.principals.iter().any(|p| p.principal_name() == name)
+}
+
+async fn revoke(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Response {
+    if !principal_exists(&sb, &name) {
+        return control_error(StatusCode::NOT_FOUND, "no such principal");
+    }
+    let saved = sb.mutate(
+        |w| {
+            w.revoked.insert(name.clone());
+            // Revoking a consumer kills the tokens it issued.
+            w.access_tokens.retain(|_, t| t.client_id != name && t.user.as_deref() != Some(name.as_str()));
+            Ok::<_, String>(())
+        },
+        |e| e,
+    );
+    match saved {
+        Ok(()) => Json(json!({"revoked": name})).into_response(),
+        Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+async fn restore(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Response {
+    if !principal_exists(&sb, &name) {
+        return control_error(StatusCode::NOT_FOUND, "no such principal");
+    }
+    match sb.mutate(|w| Ok::<_, String>(w.revoked.remove(&name)), |e| e) {
+        Ok(_) => Json(json!({"restored": name})).into_response(),
+        Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Scopes {
+    scopes: Vec<String>,
+}
+
+async fn set_scopes(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>, req: Request) -> Response {
+    if !principal_exists(&sb, &name) {
+        return control_error(StatusCode::NOT_FOUND, "no such principal");
+    }
+    let body = match errors::read_json(req, Service::Sei).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let scopes: Scopes = match serde_json::from_value(body) {
+        Ok(s) => s,
+        Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("invalid scopes: {e}")),
+    };
+    let list = scopes.scopes.clone();
+    match sb.mutate(
+        move |w| {
+            w.scope_overrides.insert(name, list);
+            Ok::<_, String>(())
+        },
+        |e| e,
+    ) {
+        Ok(()) => Json(json!({"scopes": scopes.scopes})).into_response(),
+        Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+async fn integration_token(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>) -> Response {
+    let token = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| sb.read_world(|w| w.integrations.get(&id).map(|i| i.token.clone())));
+    match token {
+        Some(t) => Json(t).into_response(),
+        None => control_error(StatusCode::NOT_FOUND, "no such integration"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("/sei/api/v1/integrations", "/sei/api/v1/integrations"));
+        assert!(glob_match("/bitbucket/2.0/*", "/bitbucket/2.0/user"));
+        assert!(glob_match("*/user", "/bitbucket/2.0/user"));
+        assert!(glob_match("/a/*/c/*", "/a/b/c/d"));
+        assert!(!glob_match("/bitbucket/2.0/*", "/sei/api"));
+    }
+}

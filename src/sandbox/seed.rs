@@ -1,0 +1,247 @@
+//! The seed file: who exists in the sandbox's SEI and Bitbucket.
+//!
+//! JSON only. YAML would need a YAML crate of uncertain upkeep for a file
+//! people write a handful of times; JSON with exact, path-named errors is
+//! friendlier than two formats.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    pub sei: SeiSeed,
+    pub bitbucket: BitbucketSeed,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeiSeed {
+    /// API keys SEI accepts, each bound to an account (tenant).
+    pub api_keys: Vec<ApiKeySeed>,
+    /// `client_id` of the Bitbucket OAuth consumer SEI itself uses to
+    /// exchange authorization codes (`method: "oauth"`).
+    #[serde(default)]
+    pub oauth_consumer: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySeed {
+    /// Sent as `x-api-key` when it starts with `pat.`/`sat.`, else as
+    /// `Authorization: ApiKey <key>`; both headers accept any seeded key.
+    pub key: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AppPasswordMode {
+    /// Bitbucket since 2026-07-28: every App Password gets 401.
+    #[default]
+    Removed,
+    /// 401 only inside the 15-minute windows at 00, 06, 12 and 18 UTC.
+    Brownout,
+    /// Before the brownouts: App Passwords work.
+    Active,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BitbucketSeed {
+    #[serde(default)]
+    pub app_passwords: AppPasswordMode,
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit_per_hour: u32,
+    pub workspaces: Vec<WorkspaceSeed>,
+    pub principals: Vec<PrincipalSeed>,
+}
+
+fn default_rate_limit() -> u32 {
+    1000
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceSeed {
+    pub slug: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Repository slugs.
+    pub repositories: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    /// Atlassian email + scoped API token, over Basic auth.
+    ApiToken,
+    /// Bitbucket username + App Password, over Basic auth.
+    AppPassword,
+    /// OAuth consumer: client id + secret at the token endpoint.
+    OauthConsumer,
+    /// Repository, project or workspace access token, over Bearer.
+    AccessToken,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalSeed {
+    pub kind: PrincipalKind,
+    /// The principal's name in counters and the control plane. Defaults to
+    /// the email (api_token), username (app_password), client_id
+    /// (oauth_consumer); required for access_token.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// API token, App Password, client secret or access token.
+    pub secret: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Scopes in Bitbucket's own naming: API-token names for api_token,
+    /// legacy names for the others.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Workspace slug → permission (`owner`, `create-project`, `member`,
+    /// `collaborator`).
+    #[serde(default)]
+    pub workspaces: BTreeMap<String, String>,
+    /// `workspace/repo` names this principal may see; all repositories of
+    /// its workspaces when absent.
+    #[serde(default)]
+    pub repositories: Option<Vec<String>>,
+    /// For oauth_consumer: the principal whose identity its tokens carry.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// For access_token: the `X-Credential-Type` value.
+    #[serde(default)]
+    pub credential_type: Option<String>,
+}
+
+impl PrincipalSeed {
+    pub fn principal_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| match self.kind {
+                PrincipalKind::ApiToken => self.email.clone(),
+                PrincipalKind::AppPassword => self.username.clone(),
+                PrincipalKind::OauthConsumer => self.client_id.clone(),
+                PrincipalKind::AccessToken => None,
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Parses and checks a seed; the error names the offending field.
+pub fn parse_seed(text: &str) -> Result<Seed, String> {
+    let seed: Seed = serde_json::from_str(text).map_err(|e| format!("seed file is not valid: {e}"))?;
+    validate_seed(&seed)?;
+    Ok(seed)
+}
+
+pub fn validate_seed(seed: &Seed) -> Result<(), String> {
+    let fail = |path: String, why: &str| Err(format!("seed file is not valid: {path}: {why}"));
+    if seed.sei.api_keys.is_empty() {
+        return fail("sei.api_keys".into(), "at least one API key is needed");
+    }
+    for (i, k) in seed.sei.api_keys.iter().enumerate() {
+        if k.key.trim().is_empty() {
+            return fail(format!("sei.api_keys[{i}].key"), "must not be empty");
+        }
+        if k.account.trim().is_empty() {
+            return fail(format!("sei.api_keys[{i}].account"), "must not be empty");
+        }
+    }
+    let mut slugs = BTreeSet::new();
+    for (i, w) in seed.bitbucket.workspaces.iter().enumerate() {
+        if w.slug.trim().is_empty() || w.slug.contains('/') {
+            return fail(format!("bitbucket.workspaces[{i}].slug"), "must be a non-empty slug without '/'");
+        }
+        if !slugs.insert(w.slug.clone()) {
+            return fail(format!("bitbucket.workspaces[{i}].slug"), "duplicate workspace");
+        }
+    }
+    let mut names = BTreeSet::new();
+    for (i, p) in seed.bitbucket.principals.iter().enumerate() {
+        let at = |f: &str| format!("bitbucket.principals[{i}].{f}");
+        let need = |v: &Option<String>, f: &str| -> Result<(), String> {
+            if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                Err(format!("seed file is not valid: {}: required for kind {:?}", at(f), p.kind))
+            } else {
+                Ok(())
+            }
+        };
+        match p.kind {
+            PrincipalKind::ApiToken => need(&p.email, "email")?,
+            PrincipalKind::AppPassword => need(&p.username, "username")?,
+            PrincipalKind::OauthConsumer => need(&p.client_id, "client_id")?,
+            PrincipalKind::AccessToken => need(&p.name, "name")?,
+        }
+        if p.secret.is_empty() {
+            return fail(at("secret"), "must not be empty");
+        }
+        if !names.insert(p.principal_name()) {
+            return fail(at("name"), "duplicate principal name");
+        }
+        for ws in p.workspaces.keys() {
+            if !slugs.contains(ws) {
+                return fail(at(&format!("workspaces.{ws}")), "no such workspace in bitbucket.workspaces");
+            }
+        }
+        for (j, r) in p.repositories.iter().flatten().enumerate() {
+            let Some((ws, repo)) = r.split_once('/') else {
+                return fail(at(&format!("repositories[{j}]")), "must be workspace/repo");
+            };
+            let known = seed
+                .bitbucket
+                .workspaces
+                .iter()
+                .any(|w| w.slug == ws && w.repositories.iter().any(|x| x == repo));
+            if !known {
+                return fail(at(&format!("repositories[{j}]")), "no such repository in bitbucket.workspaces");
+            }
+        }
+    }
+    for (i, p) in seed.bitbucket.principals.iter().enumerate() {
+        if let Some(user) = &p.user {
+            if !names.contains(user) {
+                return fail(format!("bitbucket.principals[{i}].user"), "no principal has this name");
+            }
+        }
+    }
+    if let Some(c) = &seed.sei.oauth_consumer {
+        let found = seed
+            .bitbucket
+            .principals
+            .iter()
+            .any(|p| p.kind == PrincipalKind::OauthConsumer && p.client_id.as_deref() == Some(c));
+        if !found {
+            return fail("sei.oauth_consumer".into(), "no oauth_consumer principal has this client_id");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_field() {
+        let bad = r#"{"sei":{"api_keys":[{"key":"k","account":"a"}]},
+            "bitbucket":{"workspaces":[{"slug":"acme","repositories":["api"]}],
+            "principals":[{"kind":"api_token","secret":"s"}]}}"#;
+        let err = parse_seed(bad).unwrap_err();
+        assert!(err.contains("bitbucket.principals[0].email"), "{err}");
+        let typo = r#"{"sei":{"api_keys":[],"oauth_consumr":"x"},"bitbucket":{"workspaces":[],"principals":[]}}"#;
+        assert!(parse_seed(typo).unwrap_err().contains("oauth_consumr"));
+    }
+}
