@@ -122,3 +122,51 @@ pub fn all() -> Vec<Arc<dyn Resource>> {
         Arc::new(BitbucketIntegrationResource::new()),
     ]
 }
+
+/// Turns a credential report into diagnostics at the attributes that caused
+/// them. Known-bad credentials are errors; "could not check" is a warning,
+/// because SEI's own preflight checks again at create.
+pub(crate) fn report_diagnostics(
+    report: &crate::validate::CredentialReport,
+    secret_path: &AttributePath,
+    workspace_path: &AttributePath,
+    repository_path: &AttributePath,
+) -> Diagnostics {
+    use crate::validate::Subject;
+    let mut diags = Diagnostics::new();
+    for p in &report.problems {
+        let path = match p.subject {
+            Subject::Secret => secret_path.clone(),
+            Subject::Workspace(_) => workspace_path.clone(),
+            Subject::Repository(_) => repository_path.clone(),
+        };
+        if p.is_invalid() {
+            diags.error_at(path, p.summary.clone(), p.detail.clone());
+        } else {
+            diags.warning_at(path, p.summary.clone(), p.detail.clone());
+        }
+    }
+    diags
+}
+
+/// Which of `password` / `password_wo` carries the secret in a config
+/// object, with its path; `None` when neither is set.
+pub(crate) fn secret_of(config: &Value, base: &AttributePath) -> Option<(AttributePath, Value)> {
+    for name in ["password_wo", "password"] {
+        let v = config.get(name);
+        if !v.is_null() {
+            return Some((base.push_attr(name), v.clone()));
+        }
+    }
+    None
+}
+
+/// The RFC 3339 time of now, to the second, as Terraform shows timestamps.
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A known, non-null string, or `None`.
+pub(crate) fn known_str(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
