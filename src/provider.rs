@@ -91,14 +91,19 @@ pub struct ProviderConfig {
 /// without network and without needing a key.
 pub fn validate_provider_config(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    provider_schema().block.validate(config, &AttributePath::root(), &mut diags);
+    provider_schema()
+        .block
+        .validate(config, &AttributePath::root(), &mut diags);
     diags
 }
 
 /// Resolves configuration, environment and defaults into one immutable
 /// [`ProviderConfig`]. `env` is injected so tests need not touch the process
 /// environment.
-pub fn resolve_provider_config(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Result<ProviderConfig, Diagnostics> {
+pub fn resolve_provider_config(
+    config: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ProviderConfig, Diagnostics> {
     let mut diags = validate_provider_config(config);
     let mut text = |name: &str| -> Option<(String, bool)> {
         match config.get(name) {
@@ -107,7 +112,9 @@ pub fn resolve_provider_config(config: &Value, env: &dyn Fn(&str) -> Option<Stri
                 diags.error_at(
                     AttributePath::attr(name),
                     "Provider configuration is not known yet",
-                    format!("{name} depends on a value that is only known after apply; the sei provider needs it to plan."),
+                    format!(
+                        "{name} depends on a value that is only known after apply; the sei provider needs it to plan."
+                    ),
                 );
                 None
             }
@@ -147,7 +154,10 @@ pub fn resolve_provider_config(config: &Value, env: &dyn Fn(&str) -> Option<Stri
             diags.error_at(
                 AttributePath::attr(name),
                 "Invalid URL",
-                format!("{} must be an absolute http:// or https:// URL; got {raw:?}.", source(name, from_config)),
+                format!(
+                    "{} must be an absolute http:// or https:// URL; got {raw:?}.",
+                    source(name, from_config)
+                ),
             );
         }
         parsed
@@ -165,7 +175,10 @@ pub fn resolve_provider_config(config: &Value, env: &dyn Fn(&str) -> Option<Stri
                 diags.error_at(
                     AttributePath::attr("validate_credentials"),
                     "Invalid boolean",
-                    format!("{} must be true or false; got {v:?}.", source("validate_credentials", from_config)),
+                    format!(
+                        "{} must be true or false; got {v:?}.",
+                        source("validate_credentials", from_config)
+                    ),
                 );
                 true
             }
@@ -179,7 +192,10 @@ pub fn resolve_provider_config(config: &Value, env: &dyn Fn(&str) -> Option<Stri
                 diags.error_at(
                     AttributePath::attr("max_retries"),
                     "Value out of range",
-                    format!("{} must be a whole number from 0 to 20; got {v:?}.", source("max_retries", from_config)),
+                    format!(
+                        "{} must be a whole number from 0 to 20; got {v:?}.",
+                        source("max_retries", from_config)
+                    ),
                 );
                 DEFAULT_MAX_RETRIES
             }
@@ -213,7 +229,8 @@ pub fn resolve_provider_config(config: &Value, env: &dyn Fn(&str) -> Option<Stri
             Secret::default()
         }
     };
-    let (Some(endpoint), Some(bitbucket_api_url), Some(bitbucket_oauth_url)) = (endpoint, bitbucket_api_url, bitbucket_oauth_url)
+    let (Some(endpoint), Some(bitbucket_api_url), Some(bitbucket_oauth_url)) =
+        (endpoint, bitbucket_api_url, bitbucket_oauth_url)
     else {
         return Err(diags);
     };
@@ -262,7 +279,8 @@ impl Services {
             policy.clone(),
         )
         .map_err(|e| e.to_string())?;
-        let bitbucket = BitbucketClient::new(config.bitbucket_api_url.clone(), policy.clone()).map_err(|e| e.to_string())?;
+        let bitbucket =
+            BitbucketClient::new(config.bitbucket_api_url.clone(), policy.clone()).map_err(|e| e.to_string())?;
         let oauth = OAuthClient::new(config.bitbucket_oauth_url.clone(), policy).map_err(|e| e.to_string())?;
         let validator = CredentialValidator::new(bitbucket.clone());
         Ok(Arc::new(Services {
@@ -272,54 +290,6 @@ impl Services {
             oauth,
             validator,
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
-
-    #[test]
-    fn missing_key_names_attribute_and_variable() {
-        let err = resolve_provider_config(&Value::Null, &no_env).unwrap_err();
-        let d = &err.0[0];
-        assert_eq!(d.path, Some(AttributePath::attr("api_key")));
-        assert!(d.detail.contains("api_key") && d.detail.contains("SEI_API_KEY"));
-    }
-
-    #[test]
-    fn environment_fills_every_attribute() {
-        let env = |k: &str| match k {
-            "SEI_API_KEY" => Some("pat.x".into()),
-            "SEI_ENDPOINT" => Some("http://127.0.0.1:9/sei/api".into()),
-            "SEI_MAX_RETRIES" => Some("2".into()),
-            "SEI_REQUEST_TIMEOUT" => Some("1m".into()),
-            "SEI_VALIDATE_CREDENTIALS" => Some("false".into()),
-            "SEI_ACCOUNT_ID" => Some("acct".into()),
-            _ => None,
-        };
-        let c = resolve_provider_config(&Value::Null, &env).unwrap();
-        assert_eq!(c.endpoint.as_str(), "http://127.0.0.1:9/sei/api");
-        assert_eq!(c.max_retries, 2);
-        assert_eq!(c.request_timeout, Duration::from_secs(60));
-        assert!(!c.validate_credentials);
-        assert_eq!(c.account_id.as_deref(), Some("acct"));
-    }
-
-    #[test]
-    fn bad_values_fail_at_their_paths() {
-        let config = Value::object([
-            ("endpoint", Value::string("not a url")),
-            ("max_retries", Value::int(-1)),
-            ("request_timeout", Value::string("soon")),
-        ]);
-        let diags = validate_provider_config(&config);
-        let paths: Vec<String> = diags.iter().filter_map(|d| d.path.as_ref().map(ToString::to_string)).collect();
-        assert_eq!(paths, ["endpoint", "max_retries", "request_timeout"]);
     }
 }
 
@@ -405,5 +375,56 @@ impl SeiProvider {
 
     pub fn ephemeral_resource(&self, type_name: &str) -> Option<&Arc<dyn crate::ephemeral::EphemeralResource>> {
         self.ephemeral_resources.iter().find(|r| r.type_name() == type_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn missing_key_names_attribute_and_variable() {
+        let err = resolve_provider_config(&Value::Null, &no_env).unwrap_err();
+        let d = &err.0[0];
+        assert_eq!(d.path, Some(AttributePath::attr("api_key")));
+        assert!(d.detail.contains("api_key") && d.detail.contains("SEI_API_KEY"));
+    }
+
+    #[test]
+    fn environment_fills_every_attribute() {
+        let env = |k: &str| match k {
+            "SEI_API_KEY" => Some("pat.x".into()),
+            "SEI_ENDPOINT" => Some("http://127.0.0.1:9/sei/api".into()),
+            "SEI_MAX_RETRIES" => Some("2".into()),
+            "SEI_REQUEST_TIMEOUT" => Some("1m".into()),
+            "SEI_VALIDATE_CREDENTIALS" => Some("false".into()),
+            "SEI_ACCOUNT_ID" => Some("acct".into()),
+            _ => None,
+        };
+        let c = resolve_provider_config(&Value::Null, &env).unwrap();
+        assert_eq!(c.endpoint.as_str(), "http://127.0.0.1:9/sei/api");
+        assert_eq!(c.max_retries, 2);
+        assert_eq!(c.request_timeout, Duration::from_secs(60));
+        assert!(!c.validate_credentials);
+        assert_eq!(c.account_id.as_deref(), Some("acct"));
+    }
+
+    #[test]
+    fn bad_values_fail_at_their_paths() {
+        let config = Value::object([
+            ("endpoint", Value::string("not a url")),
+            ("max_retries", Value::int(-1)),
+            ("request_timeout", Value::string("soon")),
+        ]);
+        let diags = validate_provider_config(&config);
+        let paths: Vec<String> = diags
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(paths, ["endpoint", "max_retries", "request_timeout"]);
     }
 }

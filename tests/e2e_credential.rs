@@ -53,10 +53,17 @@ fn write_only_credential_create_empty_plan_and_version_bump() {
     assert_eq!(a["display_name"], "Acme Ops");
     assert_eq!(a["visible_workspaces"], json!(["acme"]));
     assert!(a["password_wo"].is_null());
-    assert!(a["granted_scopes"].as_array().unwrap().contains(&json!("read:repository:bitbucket")));
+    assert!(a["granted_scopes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("read:repository:bitbucket")));
     let validated_at = a["validated_at"].clone();
     tf.assert_empty_plan();
-    assert_eq!(tf.attrs("sei_bitbucket_credential.ops")["validated_at"], validated_at, "a refresh with the same facts keeps validated_at");
+    assert_eq!(
+        tf.attrs("sei_bitbucket_credential.ops")["validated_at"],
+        validated_at,
+        "a refresh with the same facts keeps validated_at"
+    );
 
     tf.config(&WO.replace("VERSION", "2"));
     let (code, out) = tf.plan_code();
@@ -80,8 +87,14 @@ fn revoked_stored_password_shows_on_refresh_then_fails_the_plan_on_its_line() {
     let out = tf.run(&["apply", "-refresh-only", "-auto-approve", "-json"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let warnings = out.warnings().iter().map(diag_text).collect::<Vec<_>>().join("\n");
-    assert!(warnings.contains("no longer valid") && warnings.contains(OPS.0), "{warnings}");
-    assert!(warnings.contains("The ops Bitbucket credential is not valid."), "{warnings}");
+    assert!(
+        warnings.contains("no longer valid") && warnings.contains(OPS.0),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("The ops Bitbucket credential is not valid."),
+        "{warnings}"
+    );
     assert_eq!(tf.attrs("sei_bitbucket_credential.ops")["valid"], false);
 
     let out = tf.plan_json();
@@ -98,7 +111,11 @@ fn import_of_a_credential_says_to_declare_it() {
     tf.config(&WO.replace("VERSION", "1"));
     let out = tf.run(&["import", "-no-color", "sei_bitbucket_credential.ops", "anything"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("cannot be imported") && out.stderr.contains("Declare the resource"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot be imported") && out.stderr.contains("Declare the resource"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -160,8 +177,14 @@ resource "sei_bitbucket_integration" "x" {
     for s in forms(OPS.0, OPS.1) {
         assert!(!state.contains(&s), "write-only secret in state");
         assert!(!plan_json.to_string().contains(&s), "write-only secret in plan JSON");
-        assert!(!String::from_utf8_lossy(&plan_file).contains(&s), "write-only secret in the plan file");
-        assert!(!String::from_utf8_lossy(&plan_unzipped).contains(&s), "write-only secret in the unzipped plan file");
+        assert!(
+            !String::from_utf8_lossy(&plan_file).contains(&s),
+            "write-only secret in the plan file"
+        );
+        assert!(
+            !String::from_utf8_lossy(&plan_unzipped).contains(&s),
+            "write-only secret in the unzipped plan file"
+        );
         assert!(!terminal.contains(&s), "write-only secret in terminal output or TF_LOG");
     }
     for s in forms(CI.0, CI.1) {
@@ -225,7 +248,10 @@ output "names" {{ value = [for i in data.sei_bitbucket_integrations.bb.integrati
     assert_eq!(v["count"]["value"], 105, "all pages, and no legacy-bb-x");
     assert!(!v["names"]["value"].to_string().contains("legacy-bb-x"));
     assert_eq!(v["tagged"]["value"], 53, "records carrying every given tag");
-    assert!(tf.sandbox.route_calls("POST /sei/api/v1/integrations/list") >= 2, "more than one page was read");
+    assert!(
+        tf.sandbox.route_calls("POST /sei/api/v1/integrations/list") >= 2,
+        "more than one page was read"
+    );
 }
 
 #[test]
@@ -253,8 +279,15 @@ output "valid" {{ value = data.sei_bitbucket_credential_check.ops.valid }}
     ));
     let out = tf.apply();
     let grants = tf.sandbox.route_calls("POST /bitbucket/site/oauth2/access_token");
-    assert!(grants >= 1, "the token grant reached Bitbucket: {}", tf.sandbox.counters());
-    assert!(out.stderr.contains("OpenEphemeralResource") && out.stderr.contains("CloseEphemeralResource"), "opened and closed");
+    assert!(
+        grants >= 1,
+        "the token grant reached Bitbucket: {}",
+        tf.sandbox.counters()
+    );
+    assert!(
+        out.stderr.contains("OpenEphemeralResource") && out.stderr.contains("CloseEphemeralResource"),
+        "opened and closed"
+    );
     let all = out.all();
     assert!(!all.contains("bbat_"), "no access token in TF_LOG=trace output");
     assert!(!tf.state_text().contains("bbat_"), "no access token in state");

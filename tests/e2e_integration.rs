@@ -60,8 +60,11 @@ fn create_empty_plan_update_in_place_and_destroy() {
     assert_eq!(record["description"], "Prod workspaces");
     tf.assert_empty_plan();
 
-    tf.config(&two_credentials("bb-prod", r#"  description = "All prod"
-  tags        = ["17"]"#));
+    tf.config(&two_credentials(
+        "bb-prod",
+        r#"  description = "All prod"
+  tags        = ["17"]"#,
+    ));
     let (code, out) = tf.plan_code();
     assert_eq!(code, 2);
     assert!(out.stdout.contains("1 to change, 0 to destroy"), "{}", out.stdout);
@@ -69,7 +72,11 @@ fn create_empty_plan_update_in_place_and_destroy() {
     let (_, record) = tf.sandbox.integration(&id);
     assert_eq!(record["description"], "All prod");
     assert_eq!(record["tags"], json!(["17"]));
-    assert_eq!(tf.attrs("sei_bitbucket_integration.prod")["id"], id.as_str(), "updated in place, same id");
+    assert_eq!(
+        tf.attrs("sei_bitbucket_integration.prod")["id"],
+        id.as_str(),
+        "updated in place, same id"
+    );
     tf.assert_empty_plan();
 
     tf.ok(&["destroy", "-auto-approve", "-no-color"]);
@@ -82,7 +89,10 @@ fn drift_is_shown_and_restored_keeping_unmanaged_metadata() {
     with_tokens(&mut tf);
     tf.config(&two_credentials("bb-drift", r#"  description = "managed""#));
     tf.apply();
-    let id = tf.attrs("sei_bitbucket_integration.prod")["id"].as_str().unwrap().to_string();
+    let id = tf.attrs("sei_bitbucket_integration.prod")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, record) = tf.sandbox.integration(&id);
     let mut metadata = record["metadata"].clone();
     metadata["fetch_prs"] = json!(false);
@@ -96,14 +106,21 @@ fn drift_is_shown_and_restored_keeping_unmanaged_metadata() {
 
     let (code, out) = tf.plan_code();
     assert_eq!(code, 2, "drift must show:\n{}", out.all());
-    assert!(out.stdout.contains("bb-drift-renamed") && out.stdout.contains("fetch_prs"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("bb-drift-renamed") && out.stdout.contains("fetch_prs"),
+        "{}",
+        out.stdout
+    );
     tf.apply();
     let (_, record) = tf.sandbox.integration(&id);
     assert_eq!(record["name"], "bb-drift");
     assert_eq!(record["description"], "managed");
     assert_eq!(record["tags"], json!([]));
     assert_eq!(record["metadata"]["fetch_prs"], true);
-    assert_eq!(record["metadata"]["ui_only_setting"], "keep me", "unmanaged metadata survives our update");
+    assert_eq!(
+        record["metadata"]["ui_only_setting"], "keep me",
+        "unmanaged metadata survives our update"
+    );
     tf.assert_empty_plan();
 }
 
@@ -113,8 +130,13 @@ fn out_of_band_delete_plans_a_create_and_destroy_tolerates_it() {
     with_tokens(&mut tf);
     tf.config(&two_credentials("bb-gone", ""));
     tf.apply();
-    let id = tf.attrs("sei_bitbucket_integration.prod")["id"].as_str().unwrap().to_string();
-    let (_, deleted) = tf.sandbox.send("DELETE", &format!("/sei/api/v1/integrations/{id}"), None);
+    let id = tf.attrs("sei_bitbucket_integration.prod")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, deleted) = tf
+        .sandbox
+        .send("DELETE", &format!("/sei/api/v1/integrations/{id}"), None);
     assert_eq!(deleted["success"], true);
     let (code, out) = tf.plan_code();
     assert_eq!(code, 2);
@@ -155,7 +177,10 @@ resource "sei_bitbucket_integration" "one" {{
     };
     tf.config(&config("ops_password", 1, "https://bitbucket.org"));
     tf.apply();
-    let id = tf.attrs("sei_bitbucket_integration.one")["id"].as_str().unwrap().to_string();
+    let id = tf.attrs("sei_bitbucket_integration.one")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(tf.sandbox.integration(&id).1["authentication"], "api_key");
     assert_eq!(tf.sandbox.token_record(&id)["replacements"], 0);
     tf.assert_empty_plan();
@@ -192,18 +217,22 @@ fn import_by_id_and_by_name() {
     let (status, created) = tf.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
-        Some(json!({"name": "bb-legacy", "application": "bitbucket", "url": "https://bitbucket.org",
+        Some(
+            json!({"name": "bb-legacy", "application": "bitbucket", "url": "https://bitbucket.org",
                     "method": "apikey", "username": OPS.0, "apikey": OPS.1, "tags": [],
                     "metadata": {"fetch_commits": true, "fetch_prs": true, "fetch_pr_reviews": true,
-                                 "fetch_commit_files": false, "repos": "acme/api,acme/web"}})),
+                                 "fetch_commit_files": false, "repos": "acme/api,acme/web"}}),
+        ),
     );
     assert_eq!(status, 200, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     let (_, sat) = tf.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
-        Some(json!({"name": "bb-satellite", "application": "bitbucket", "url": "https://bitbucket.org",
-                    "satellite": true, "tags": ["4"], "metadata": {"repos": ""}})),
+        Some(
+            json!({"name": "bb-satellite", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "satellite": true, "tags": ["4"], "metadata": {"repos": ""}}),
+        ),
     );
     let sat_id = sat["id"].as_str().unwrap().to_string();
 
@@ -212,7 +241,12 @@ fn import_by_id_and_by_name() {
         two_credentials("bb-legacy", "")
     ));
     tf.ok(&["import", "-no-color", "sei_bitbucket_integration.prod", &id]);
-    tf.ok(&["import", "-no-color", "sei_bitbucket_integration.sat", "name:bb-satellite"]);
+    tf.ok(&[
+        "import",
+        "-no-color",
+        "sei_bitbucket_integration.sat",
+        "name:bb-satellite",
+    ]);
     let sat_attrs = tf.attrs("sei_bitbucket_integration.sat");
     assert_eq!(sat_attrs["id"], sat_id.as_str());
     assert_eq!(sat_attrs["skip_preflight"], false);
@@ -223,8 +257,17 @@ fn import_by_id_and_by_name() {
     // configured credentials; the satellite plans no change.
     let (code, out) = tf.plan_code();
     assert_eq!(code, 2);
-    assert!(out.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", out.stdout);
-    assert!(out.stdout.contains("sei_bitbucket_integration.prod will be updated in-place"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("sei_bitbucket_integration.prod will be updated in-place"),
+        "{}",
+        out.stdout
+    );
     tf.apply();
     let token = tf.sandbox.token_record(&id);
     assert_eq!(token["replacements"], 1);
@@ -238,28 +281,47 @@ fn import_block_by_name() {
     let (_, sat) = tf.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
-        Some(json!({"name": "bb-imported", "application": "bitbucket", "url": "https://bitbucket.org",
-                    "satellite": true, "tags": [], "metadata": {}})),
+        Some(
+            json!({"name": "bb-imported", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "satellite": true, "tags": [], "metadata": {}}),
+        ),
     );
     tf.config(
         "import {\n  to = sei_bitbucket_integration.sat\n  id = \"name:bb-imported\"\n}\nresource \"sei_bitbucket_integration\" \"sat\" {\n  name      = \"bb-imported\"\n  satellite = true\n}\n",
     );
     let out = tf.ok(&["plan", "-no-color"]);
-    assert!(out.stdout.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        out.stdout
+    );
     tf.apply();
     assert_eq!(tf.attrs("sei_bitbucket_integration.sat")["id"], sat["id"]);
     tf.assert_empty_plan();
 }
 
 fn authorize_code(tf: &Tf) -> String {
-    let client = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let resp = client
-        .get(format!("{}/authorize?client_id=sei-consumer&response_type=code&state=s1", tf.sandbox.bitbucket_oauth()))
+        .get(format!(
+            "{}/authorize?client_id=sei-consumer&response_type=code&state=s1",
+            tf.sandbox.bitbucket_oauth()
+        ))
         .send()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 302);
     let location = resp.headers()["location"].to_str().unwrap().to_string();
-    url::Url::parse(&location).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.to_string()
+    url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .to_string()
 }
 
 #[test]
@@ -274,7 +336,10 @@ fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a
     };
     tf.config(&config("null"));
     tf.apply();
-    let id = tf.attrs("sei_bitbucket_integration.oauth")["id"].as_str().unwrap().to_string();
+    let id = tf.attrs("sei_bitbucket_integration.oauth")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(tf.sandbox.integration(&id).1["authentication"], "oauth");
     assert!(!tf.state_text().contains(&first_code), "no code in state");
     tf.assert_empty_plan();
@@ -286,21 +351,39 @@ fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a
     let (status, rec) = other.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
-        Some(json!({"name": "bb-oauth", "application": "bitbucket", "url": "https://bitbucket.org",
-                    "method": "oauth", "code": code, "tags": [], "metadata": {}})),
+        Some(
+            json!({"name": "bb-oauth", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "method": "oauth", "code": code, "tags": [], "metadata": {}}),
+        ),
     );
     assert_eq!(status, 200, "{rec}");
     let mut other = other;
     other.set_env("TF_VAR_code", "an-already-used-code");
     other.config(&config("1"));
-    other.ok(&["import", "-no-color", "sei_bitbucket_integration.oauth", rec["id"].as_str().unwrap()]);
+    other.ok(&[
+        "import",
+        "-no-color",
+        "sei_bitbucket_integration.oauth",
+        rec["id"].as_str().unwrap(),
+    ]);
     other.sandbox.reset_counters();
     let (code, out) = other.plan_code();
     assert_eq!(code, 2, "{}", out.all());
-    assert!(out.stdout.contains("credentials_version") && out.stdout.contains("1 to change"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("credentials_version") && out.stdout.contains("1 to change"),
+        "{}",
+        out.stdout
+    );
     other.apply();
-    assert_eq!(other.sandbox.token_record(rec["id"].as_str().unwrap())["replacements"], 0);
-    assert_eq!(other.sandbox.calls("PUT /sei/"), 0, "no update, hence no code, was sent");
+    assert_eq!(
+        other.sandbox.token_record(rec["id"].as_str().unwrap())["replacements"],
+        0
+    );
+    assert_eq!(
+        other.sandbox.calls("PUT /sei/"),
+        0,
+        "no update, hence no code, was sent"
+    );
     other.assert_empty_plan();
 }
 
@@ -311,8 +394,10 @@ fn a_name_conflict_gives_the_import_command() {
     let (_, existing) = tf.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
-        Some(json!({"name": "bb-taken", "application": "bitbucket", "url": "https://bitbucket.org",
-                    "satellite": true, "tags": [], "metadata": {}})),
+        Some(
+            json!({"name": "bb-taken", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "satellite": true, "tags": [], "metadata": {}}),
+        ),
     );
     let id = existing["id"].as_str().unwrap();
     tf.config(&two_credentials("bb-taken", ""));
@@ -322,7 +407,11 @@ fn a_name_conflict_gives_the_import_command() {
     let errors = out.errors();
     let text = errors.iter().map(diag_text).collect::<Vec<_>>().join("\n");
     assert!(text.contains("terraform import") && text.contains(id), "{text}");
-    assert_eq!(tf.sandbox.route_calls("POST /sei/api/v1/integrations"), 1, "a 500 is not retried");
+    assert_eq!(
+        tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
+        1,
+        "a 500 is not retried"
+    );
     assert_eq!(tf.sandbox.all_integrations().len(), 1);
 }
 
@@ -332,11 +421,21 @@ fn retried_create_under_injected_faults_makes_exactly_one_record() {
     with_tokens(&mut tf);
     tf.config(&two_credentials("bb-faults", ""));
     for (status, count) in [(429, 3), (503, 2)] {
-        tf.sandbox.fault(json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": status, "count": count}));
+        tf.sandbox
+            .fault(json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": status, "count": count}));
     }
     tf.apply();
-    let records: Vec<_> = tf.sandbox.all_integrations().into_iter().filter(|r| r["name"] == "bb-faults").collect();
+    let records: Vec<_> = tf
+        .sandbox
+        .all_integrations()
+        .into_iter()
+        .filter(|r| r["name"] == "bb-faults")
+        .collect();
     assert_eq!(records.len(), 1);
-    assert_eq!(tf.sandbox.route_calls("POST /sei/api/v1/integrations"), 6, "5 faults, then the create");
+    assert_eq!(
+        tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
+        6,
+        "5 faults, then the create"
+    );
     tf.assert_empty_plan();
 }

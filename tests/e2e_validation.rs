@@ -8,11 +8,7 @@ use serde_json::json;
 
 fn config(first: (&str, &str), second: Option<&str>, repositories: &str) -> String {
     let second_block = second
-        .map(|user| {
-            format!(
-                "  credential {{\n    username    = \"{user}\"\n    password_wo = var.second\n  }}\n"
-            )
-        })
+        .map(|user| format!("  credential {{\n    username    = \"{user}\"\n    password_wo = var.second\n  }}\n"))
         .unwrap_or_default();
     format!(
         r#"variable "first" {{
@@ -89,7 +85,12 @@ fn a_missing_scope_is_named() {
     tf.config(&config(NARROW, None, "[]"));
     let errors = failing_plan(&tf);
     let text = diag_text(&errors[0]);
-    assert!(text.contains(NARROW.0) && text.contains("read:workspace:bitbucket") && text.contains("read:pullrequest:bitbucket"), "{text}");
+    assert!(
+        text.contains(NARROW.0)
+            && text.contains("read:workspace:bitbucket")
+            && text.contains("read:pullrequest:bitbucket"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -113,14 +114,20 @@ fn a_repository_one_credential_cannot_see_names_that_credential() {
     let errors = failing_plan(&tf);
     assert_eq!(errors.len(), 1, "only ci@ is short of acme/infra: {errors:?}");
     let text = diag_text(&errors[0]);
-    assert!(text.contains("acme/infra") && text.contains(CI.0) && !text.contains(OPS.0), "{text}");
+    assert!(
+        text.contains("acme/infra") && text.contains(CI.0) && !text.contains(OPS.0),
+        "{text}"
+    );
 }
 
 #[test]
 fn provider_block_errors_at_validate_and_plan() {
     let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
-    tf.config(&format!("provider \"sei\" {{\n  endpoint = \"not a url\"\n}}\n{}", config(OPS, None, "[]")));
+    tf.config(&format!(
+        "provider \"sei\" {{\n  endpoint = \"not a url\"\n}}\n{}",
+        config(OPS, None, "[]")
+    ));
     let out = tf.run(&["validate", "-json"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -144,7 +151,8 @@ fn permanent_bitbucket_429_is_a_warning_not_a_failure() {
     tf.set_env("TF_VAR_first", OPS.1);
     tf.set_env("SEI_MAX_RETRIES", "1");
     tf.config(&config(OPS, None, r#"["acme/api"]"#));
-    tf.sandbox.fault(json!({"path": "/bitbucket/2.0/*", "status": 429, "count": 1000}));
+    tf.sandbox
+        .fault(json!({"path": "/bitbucket/2.0/*", "status": 429, "count": 1000}));
     let out = tf.plan_json();
     assert_eq!(out.code, 0, "{}", out.all());
     let warnings = out.warnings();

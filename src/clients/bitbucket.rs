@@ -42,7 +42,12 @@ pub struct CredentialFacts {
 
 impl CredentialFacts {
     fn from_response(resp: &Response) -> Self {
-        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         CredentialFacts {
             credential_type: header("x-credential-type").filter(|s| !s.is_empty()),
             scopes: header("x-oauth-scopes").map(|s| {
@@ -72,7 +77,11 @@ pub enum BitbucketError {
     #[error("Bitbucket rate limit reached; gave up after {attempts} attempt(s)")]
     RateLimited { attempts: u32 },
     #[error("Bitbucket failed (HTTP {status}) after {attempts} attempt(s): {message}")]
-    Server { status: u16, message: String, attempts: u32 },
+    Server {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
     #[error("cannot reach Bitbucket: {0}")]
     Transport(#[from] TransportError),
     #[error("Bitbucket sent a response this provider cannot read: {0}")]
@@ -140,7 +149,9 @@ pub struct BitbucketClient {
 
 impl fmt::Debug for BitbucketClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BitbucketClient").field("base", &self.base.as_str()).finish()
+        f.debug_struct("BitbucketClient")
+            .field("base", &self.base.as_str())
+            .finish()
     }
 }
 
@@ -182,15 +193,16 @@ impl BitbucketClient {
         auth: &BitbucketAuth,
         cancel: &CancellationToken,
     ) -> Reply<T> {
-        let (resp, attempts) = match http::send_idempotent(|| self.authed(url.clone(), auth), &self.policy, cancel).await {
-            Ok(r) => r,
-            Err(e) => {
-                return Reply {
-                    facts: CredentialFacts::default(),
-                    result: Err(e.into()),
+        let (resp, attempts) =
+            match http::send_idempotent(|| self.authed(url.clone(), auth), &self.policy, cancel).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return Reply {
+                        facts: CredentialFacts::default(),
+                        result: Err(e.into()),
+                    }
                 }
-            }
-        };
+            };
         let facts = CredentialFacts::from_response(&resp);
         let status = resp.status();
         let body = match resp.text().await {
@@ -216,14 +228,25 @@ impl BitbucketClient {
     }
 
     /// `GET /2.0/user/workspaces`, every page.
-    pub async fn user_workspaces(&self, auth: &BitbucketAuth, cancel: &CancellationToken) -> Reply<Vec<WorkspaceAccess>> {
+    pub async fn user_workspaces(
+        &self,
+        auth: &BitbucketAuth,
+        cancel: &CancellationToken,
+    ) -> Reply<Vec<WorkspaceAccess>> {
         let mut url = self.url("/user/workspaces");
-        url.query_pairs_mut().append_pair("sort", "slug").append_pair("pagelen", &PAGE_LEN.to_string());
+        url.query_pairs_mut()
+            .append_pair("sort", "slug")
+            .append_pair("pagelen", &PAGE_LEN.to_string());
         self.paged(url, auth, cancel).await
     }
 
     /// `GET /2.0/user/workspaces/{ws}/permission`: the caller's role.
-    pub async fn workspace_permission(&self, auth: &BitbucketAuth, workspace: &str, cancel: &CancellationToken) -> Reply<String> {
+    pub async fn workspace_permission(
+        &self,
+        auth: &BitbucketAuth,
+        workspace: &str,
+        cancel: &CancellationToken,
+    ) -> Reply<String> {
         #[derive(Deserialize)]
         struct Membership {
             permission: String,
@@ -238,9 +261,16 @@ impl BitbucketClient {
 
     /// `GET /2.0/repositories/{ws}?role=member`, every page. Covers both
     /// "can this credential see the workspace" and "does this repo exist".
-    pub async fn repositories(&self, auth: &BitbucketAuth, workspace: &str, cancel: &CancellationToken) -> Reply<Vec<Repository>> {
+    pub async fn repositories(
+        &self,
+        auth: &BitbucketAuth,
+        workspace: &str,
+        cancel: &CancellationToken,
+    ) -> Reply<Vec<Repository>> {
         let mut url = self.url(&format!("/repositories/{}", segment(workspace)));
-        url.query_pairs_mut().append_pair("role", "member").append_pair("pagelen", &PAGE_LEN.to_string());
+        url.query_pairs_mut()
+            .append_pair("role", "member")
+            .append_pair("pagelen", &PAGE_LEN.to_string());
         self.paged(url, auth, cancel).await
     }
 
@@ -253,7 +283,11 @@ impl BitbucketClient {
         repo: &str,
         cancel: &CancellationToken,
     ) -> Reply<()> {
-        let mut url = self.url(&format!("/repositories/{}/{}/pullrequests", segment(workspace), segment(repo)));
+        let mut url = self.url(&format!(
+            "/repositories/{}/{}/pullrequests",
+            segment(workspace),
+            segment(repo)
+        ));
         url.query_pairs_mut().append_pair("pagelen", "1");
         let reply: Reply<serde_json::Value> = self.get_json(url, auth, cancel).await;
         Reply {
@@ -264,7 +298,12 @@ impl BitbucketClient {
 
     /// Follows `next` verbatim, but only on our own origin: a credential is
     /// never sent to a host the user did not configure.
-    async fn paged<T: for<'de> Deserialize<'de>>(&self, first: Url, auth: &BitbucketAuth, cancel: &CancellationToken) -> Reply<Vec<T>> {
+    async fn paged<T: for<'de> Deserialize<'de>>(
+        &self,
+        first: Url,
+        auth: &BitbucketAuth,
+        cancel: &CancellationToken,
+    ) -> Reply<Vec<T>> {
         let mut out = Vec::new();
         let mut url = first;
         let mut facts = CredentialFacts::default();
@@ -300,7 +339,9 @@ impl BitbucketClient {
 }
 
 fn segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 #[derive(Deserialize, Default)]
@@ -367,7 +408,11 @@ mod tests {
             }
         );
         assert_eq!(
-            classify(StatusCode::TOO_MANY_REQUESTS, "Rate limit for this resource has been exceeded", 6),
+            classify(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Rate limit for this resource has been exceeded",
+                6
+            ),
             BitbucketError::RateLimited { attempts: 6 }
         );
     }

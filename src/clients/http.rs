@@ -148,7 +148,12 @@ pub async fn send_idempotent(
         match send_once(build(), policy.request_timeout, cancel).await {
             Ok(resp) if is_retryable_status(resp.status()) && retries_left => {
                 let delay = backoff_delay(attempts - 1, retry_after(&resp));
-                tracing::debug!(status = resp.status().as_u16(), attempt = attempts, delay_ms = delay.as_millis() as u64, "retrying");
+                tracing::debug!(
+                    status = resp.status().as_u16(),
+                    attempt = attempts,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
                 wait(delay, cancel).await?;
             }
             Ok(resp) => return Ok((resp, attempts)),

@@ -5,7 +5,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use oauth2::basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
+};
 use oauth2::{
     AuthType, ClientId, ClientSecret, EndpointNotSet, EndpointSet, ExtraTokenFields, RefreshToken, RequestTokenError,
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
@@ -86,7 +88,9 @@ pub struct OAuthClient {
 
 impl fmt::Debug for OAuthClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthClient").field("base", &self.base.as_str()).finish()
+        f.debug_struct("OAuthClient")
+            .field("base", &self.base.as_str())
+            .finish()
     }
 }
 
@@ -220,7 +224,9 @@ impl<'c> oauth2::AsyncHttpClient<'c> for RetryingHttp<'_> {
                 .await
                 .map_err(|e| AdapterError(OAuthError::Decode(e.without_url().to_string())))?;
             if status.as_u16() == 429 || status.is_server_error() {
-                return Err(AdapterError(OAuthError::Http { status: status.as_u16() }));
+                return Err(AdapterError(OAuthError::Http {
+                    status: status.as_u16(),
+                }));
             }
             let mut out = ::http::Response::builder().status(status.as_u16());
             for (name, value) in &headers {

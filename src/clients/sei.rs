@@ -124,7 +124,11 @@ pub enum SeiError {
     #[error("SEI rejected the request (HTTP {status}): {message}")]
     BadRequest { status: u16, message: String },
     #[error("SEI failed (HTTP {status}) after {attempts} attempt(s): {message}")]
-    Server { status: u16, message: String, attempts: u32 },
+    Server {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
     #[error("cannot reach SEI: {0}")]
     Transport(#[from] TransportError),
     #[error("SEI sent a response this provider cannot read: {0}")]
@@ -232,7 +236,10 @@ impl SeiClient {
     }
 
     fn request(&self, method: Method, tail: &str) -> RequestBuilder {
-        let mut rb = self.http.request(method, self.url(tail)).header("Accept", "application/json");
+        let mut rb = self
+            .http
+            .request(method, self.url(tail))
+            .header("Accept", "application/json");
         rb = match &self.auth {
             SeiAuth::PlatformToken(t) => rb.header("x-api-key", t.expose()),
             SeiAuth::ApiKey(k) => rb.header("Authorization", format!("ApiKey {}", k.expose())),
@@ -266,7 +273,12 @@ impl SeiClient {
         loop {
             attempts += 1;
             let retries_left = attempts <= self.policy.max_retries;
-            let outcome = http::send_once(self.request(Method::POST, "").json(req), self.policy.request_timeout, cancel).await;
+            let outcome = http::send_once(
+                self.request(Method::POST, "").json(req),
+                self.policy.request_timeout,
+                cancel,
+            )
+            .await;
             match outcome {
                 Ok(resp) => {
                     let status = resp.status();
@@ -337,7 +349,8 @@ impl SeiClient {
     /// 200 even on failure, so `success: false` is checked with a GET.
     pub async fn delete(&self, id: &str, cancel: &CancellationToken) -> Result<(), SeiError> {
         let tail = format!("/{}", encode_segment(id));
-        let (resp, attempts) = http::send_idempotent(|| self.request(Method::DELETE, &tail), &self.policy, cancel).await?;
+        let (resp, attempts) =
+            http::send_idempotent(|| self.request(Method::DELETE, &tail), &self.policy, cancel).await?;
         let status = resp.status();
         let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
         check_status(status, &body, attempts)?;
@@ -446,8 +459,16 @@ fn preflight_checks(body: &str) -> Vec<PreflightCheck> {
                 .iter()
                 .filter(|c| c.get("success").and_then(|s| s.as_bool()) != Some(true))
                 .map(|c| PreflightCheck {
-                    name: c.get("name").and_then(|n| n.as_str()).unwrap_or("unnamed check").to_string(),
-                    error: c.get("error").and_then(|n| n.as_str()).unwrap_or("no reason given").to_string(),
+                    name: c
+                        .get("name")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or("unnamed check")
+                        .to_string(),
+                    error: c
+                        .get("error")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or("no reason given")
+                        .to_string(),
                 })
                 .collect()
         })
@@ -460,8 +481,14 @@ mod tests {
 
     #[test]
     fn platform_tokens_use_x_api_key() {
-        assert!(matches!(SeiAuth::from_key("pat.a.b.c".into()), SeiAuth::PlatformToken(_)));
-        assert!(matches!(SeiAuth::from_key("sat.a.b.c".into()), SeiAuth::PlatformToken(_)));
+        assert!(matches!(
+            SeiAuth::from_key("pat.a.b.c".into()),
+            SeiAuth::PlatformToken(_)
+        ));
+        assert!(matches!(
+            SeiAuth::from_key("sat.a.b.c".into()),
+            SeiAuth::PlatformToken(_)
+        ));
         assert!(matches!(SeiAuth::from_key("eyJrZXkiOi".into()), SeiAuth::ApiKey(_)));
     }
 

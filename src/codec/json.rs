@@ -37,7 +37,10 @@ pub fn decode_state_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 fn decode_json_with(bytes: &[u8], ty: &Type, lenient: bool) -> Result<Value, CodecError> {
     let root = AttributePath::root();
     let text = std::str::from_utf8(bytes).map_err(|_| CodecError::new("JSON is not UTF-8", &root))?;
-    let mut parser = Parser { s: text.as_bytes(), i: 0 };
+    let mut parser = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
     let json = parser.value(0).map_err(|m| CodecError::new(m, &root))?;
     parser.ws();
     if parser.i != parser.s.len() {
@@ -243,9 +246,9 @@ fn from_json(json: &Json, ty: &Type, path: &AttributePath, lenient: bool) -> Res
     match (ty, json) {
         (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
         (Type::String, Json::String(s)) => Ok(Value::String(s.clone())),
-        (Type::Number, Json::Number(n) | Json::String(n)) => {
-            Number::from_str(n).map(Value::Number).map_err(|e| CodecError::new(e, path))
-        }
+        (Type::Number, Json::Number(n) | Json::String(n)) => Number::from_str(n)
+            .map(Value::Number)
+            .map_err(|e| CodecError::new(e, path)),
         (Type::List(elem) | Type::Set(elem), Json::Array(items)) => {
             let values = items
                 .iter()
@@ -356,7 +359,11 @@ fn write_json(out: &mut String, value: &Value, ty: &Type, path: &AttributePath) 
         )?,
         (Value::Tuple(xs), Type::Tuple(es)) if xs.len() == es.len() => seq(
             out,
-            &mut xs.iter().zip(es).enumerate().map(|(i, (x, e))| one(x, e, &path.push_index(i))),
+            &mut xs
+                .iter()
+                .zip(es)
+                .enumerate()
+                .map(|(i, (x, e))| one(x, e, &path.push_index(i))),
         )?,
         (Value::Map(m), Type::Map(e)) => {
             out.push('{');
@@ -389,7 +396,12 @@ fn write_json(out: &mut String, value: &Value, ty: &Type, path: &AttributePath) 
             out.push_str(&concrete.to_json().to_string());
             out.push('}');
         }
-        _ => return Err(CodecError::new(format!("a {value:?} cannot be encoded as {}", ty.to_json()), path)),
+        _ => {
+            return Err(CodecError::new(
+                format!("a {value:?} cannot be encoded as {}", ty.to_json()),
+                path,
+            ))
+        }
     }
     Ok(())
 }

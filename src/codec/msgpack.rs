@@ -14,8 +14,8 @@ const EXT_REFINED_UNKNOWN: i8 = 12;
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let root = AttributePath::root();
     let mut reader = bytes;
-    let raw = rmpv::decode::read_value(&mut reader)
-        .map_err(|e| CodecError::new(format!("malformed msgpack: {e}"), &root))?;
+    let raw =
+        rmpv::decode::read_value(&mut reader).map_err(|e| CodecError::new(format!("malformed msgpack: {e}"), &root))?;
     if !reader.is_empty() {
         return Err(CodecError::new(
             format!("{} trailing bytes after the msgpack value", reader.len()),
@@ -64,7 +64,11 @@ fn from_mp(raw: &Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecErro
             let items = raw.as_array().ok_or_else(|| mismatch("an array"))?;
             if items.len() != elems.len() {
                 return Err(CodecError::new(
-                    format!("a tuple of {} elements is required ({} given)", elems.len(), items.len()),
+                    format!(
+                        "a tuple of {} elements is required ({} given)",
+                        elems.len(),
+                        items.len()
+                    ),
                     path,
                 ));
             }
@@ -88,10 +92,7 @@ fn from_mp(raw: &Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecErro
             }
             Ok(Value::Map(out))
         }
-        Type::Object {
-            attributes,
-            optional,
-        } => {
+        Type::Object { attributes, optional } => {
             let entries = raw.as_map().ok_or_else(|| mismatch("an object"))?;
             let mut out = BTreeMap::new();
             for (k, v) in entries {
@@ -155,10 +156,15 @@ fn read_number(raw: &Mp, path: &AttributePath) -> Result<Number, CodecError> {
         Mp::F32(f) => Number::from_f64(f64::from(*f)).ok_or_else(|| CodecError::new("numbers must be finite", path)),
         Mp::F64(f) => Number::from_f64(*f).ok_or_else(|| CodecError::new("numbers must be finite", path)),
         Mp::String(s) => {
-            let text = s.as_str().ok_or_else(|| CodecError::new("number text is not UTF-8", path))?;
+            let text = s
+                .as_str()
+                .ok_or_else(|| CodecError::new("number text is not UTF-8", path))?;
             Number::from_str(text).map_err(|e| CodecError::new(e, path))
         }
-        other => Err(CodecError::new(format!("expected a number, found {}", describe(other)), path)),
+        other => Err(CodecError::new(
+            format!("expected a number, found {}", describe(other)),
+            path,
+        )),
     }
 }
 
@@ -272,9 +278,10 @@ fn to_mp(value: &Value, ty: &Type, path: &AttributePath) -> Result<Mp, CodecErro
                     .collect::<Result<_, CodecError>>()?,
             )
         }
-        (Value::Dynamic(concrete, inner), Type::Dynamic) => {
-            Mp::Array(vec![Mp::Binary(concrete.to_json_bytes()), to_mp(inner, concrete, path)?])
-        }
+        (Value::Dynamic(concrete, inner), Type::Dynamic) => Mp::Array(vec![
+            Mp::Binary(concrete.to_json_bytes()),
+            to_mp(inner, concrete, path)?,
+        ]),
         _ => return Err(mismatch()),
     })
 }

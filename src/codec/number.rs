@@ -109,7 +109,10 @@ mod tests {
     #[test]
     fn chooses_the_smallest_exact_wire_form() {
         assert!(matches!(Number::from_i64(-7).to_wire(), WireNumber::Int(-7)));
-        assert!(matches!(Number::from_u64(u64::MAX).to_wire(), WireNumber::UInt(u64::MAX)));
+        assert!(matches!(
+            Number::from_u64(u64::MAX).to_wire(),
+            WireNumber::UInt(u64::MAX)
+        ));
         assert!(matches!(Number::from_str("0.5").unwrap().to_wire(), WireNumber::Float(f) if f == 0.5));
         match Number::from_str("0.1").unwrap().to_wire() {
             WireNumber::Text(t) => assert_eq!(t, "0.1"),

@@ -68,9 +68,7 @@ mod tests {
 
     #[test]
     fn displays_like_terraform() {
-        let path = AttributePath::attr("credential")
-            .push_index(1)
-            .push_attr("password_wo");
+        let path = AttributePath::attr("credential").push_index(1).push_attr("password_wo");
         assert_eq!(path.to_string(), "credential[1].password_wo");
         assert_eq!(AttributePath::attr("tags").push_key("a").to_string(), "tags[\"a\"]");
     }

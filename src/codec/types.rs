@@ -58,14 +58,9 @@ impl Type {
             Type::Set(e) => json!(["set", e.to_json()]),
             Type::Map(e) => json!(["map", e.to_json()]),
             Type::Tuple(es) => json!(["tuple", es.iter().map(Type::to_json).collect::<Vec<_>>()]),
-            Type::Object {
-                attributes,
-                optional,
-            } => {
-                let attrs: serde_json::Map<String, serde_json::Value> = attributes
-                    .iter()
-                    .map(|(k, t)| (k.clone(), t.to_json()))
-                    .collect();
+            Type::Object { attributes, optional } => {
+                let attrs: serde_json::Map<String, serde_json::Value> =
+                    attributes.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
                 if optional.is_empty() {
                     json!(["object", attrs])
                 } else {
@@ -80,9 +75,8 @@ impl Type {
     }
 
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Type, CodecError> {
-        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-            CodecError::new(format!("type is not JSON: {e}"), &AttributePath::root())
-        })?;
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| CodecError::new(format!("type is not JSON: {e}"), &AttributePath::root()))?;
         Type::from_json(&value)
     }
 
@@ -104,7 +98,10 @@ impl Type {
                 other => Err(bad(&format!("unknown primitive type {other:?}"))),
             },
             serde_json::Value::Array(items) => {
-                let kind = items.first().and_then(|k| k.as_str()).ok_or_else(|| bad("missing type kind"))?;
+                let kind = items
+                    .first()
+                    .and_then(|k| k.as_str())
+                    .ok_or_else(|| bad("missing type kind"))?;
                 let arg = items.get(1).ok_or_else(|| bad("missing type argument"))?;
                 match (kind, items.len()) {
                     ("list", 2) => Ok(Type::list(Self::from_json_depth(arg, depth + 1)?)),
@@ -128,17 +125,16 @@ impl Type {
                         let mut optional = BTreeSet::new();
                         if let Some(opt) = items.get(2) {
                             for name in opt.as_array().ok_or_else(|| bad("optional attributes need an array"))? {
-                                let name = name.as_str().ok_or_else(|| bad("optional attribute names are strings"))?;
+                                let name = name
+                                    .as_str()
+                                    .ok_or_else(|| bad("optional attribute names are strings"))?;
                                 if !attributes.contains_key(name) {
                                     return Err(bad(&format!("optional attribute {name:?} is not in the object")));
                                 }
                                 optional.insert(name.to_string());
                             }
                         }
-                        Ok(Type::Object {
-                            attributes,
-                            optional,
-                        })
+                        Ok(Type::Object { attributes, optional })
                     }
                     _ => Err(bad(&format!("unknown type kind {kind:?}"))),
                 }
@@ -164,7 +160,10 @@ mod tests {
             optional: ["b".to_string()].into_iter().collect(),
         };
         let text = String::from_utf8(ty.to_json_bytes()).unwrap();
-        assert_eq!(text, r#"["object",{"a":["list","string"],"b":["tuple",["number","dynamic"]]},["b"]]"#);
+        assert_eq!(
+            text,
+            r#"["object",{"a":["list","string"],"b":["tuple",["number","dynamic"]]},["b"]]"#
+        );
         assert_eq!(Type::from_json_bytes(text.as_bytes()).unwrap(), ty);
     }
 

@@ -69,7 +69,12 @@ impl Value {
     }
 
     pub fn string_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Value {
-        Value::List(items.into_iter().map(|s| Value::String(s.as_ref().to_string())).collect())
+        Value::List(
+            items
+                .into_iter()
+                .map(|s| Value::String(s.as_ref().to_string()))
+                .collect(),
+        )
     }
 
     pub fn opt_string(s: Option<impl Into<String>>) -> Value {
@@ -157,10 +162,9 @@ impl Value {
     pub fn as_strings(&self) -> Option<Vec<String>> {
         match self {
             Value::Null => Some(Vec::new()),
-            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => xs
-                .iter()
-                .map(|x| x.as_str().map(str::to_string))
-                .collect(),
+            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
+                xs.iter().map(|x| x.as_str().map(str::to_string)).collect()
+            }
             _ => None,
         }
     }
@@ -168,9 +172,7 @@ impl Value {
     /// Equality that ignores set element order.
     pub fn set_eq(&self, other: &Value) -> bool {
         match (self, other) {
-            (Value::Set(a), Value::Set(b)) => {
-                a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.set_eq(y)))
-            }
+            (Value::Set(a), Value::Set(b)) => a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.set_eq(y))),
             (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.set_eq(y))
             }

@@ -57,7 +57,11 @@ impl DataSource for BitbucketCredentialCheckDataSource {
     }
 
     async fn read(&self, ctx: &Ctx, config: Value) -> (Value, Diagnostics) {
-        let auth_type = config.get("auth_type").as_str().and_then(AuthType::parse).unwrap_or(AuthType::ApiToken);
+        let auth_type = config
+            .get("auth_type")
+            .as_str()
+            .and_then(AuthType::parse)
+            .unwrap_or(AuthType::ApiToken);
         let strings = |name: &str| config.get(name).as_strings().unwrap_or_default();
         let check = CredentialCheck {
             auth_type,
@@ -79,8 +83,11 @@ impl DataSource for BitbucketCredentialCheckDataSource {
         let mut diags = Diagnostics::new();
         if report.could_not_check() {
             diags.push(
-                Diagnostic::warning("Could not check the credential", report.problems.iter().map(|p| p.line()).collect::<Vec<_>>().join(" "))
-                    .at(AttributePath::attr("password")),
+                Diagnostic::warning(
+                    "Could not check the credential",
+                    report.problems.iter().map(|p| p.line()).collect::<Vec<_>>().join(" "),
+                )
+                .at(AttributePath::attr("password")),
             );
         }
         (state, diags)

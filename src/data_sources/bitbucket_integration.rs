@@ -34,13 +34,23 @@ pub(crate) fn record_attributes(block: Block, computed_id_and_name: bool) -> Blo
     b.attr(Attribute::computed("description", Type::String).describe("The description, if any."))
         .attr(Attribute::computed("url", Type::String).describe("Bitbucket's URL."))
         .attr(Attribute::computed("tags", strings.clone()).describe("SEI tag ids."))
-        .attr(Attribute::computed("repositories", strings).describe("`workspace/repo` names ingested; empty means all."))
+        .attr(
+            Attribute::computed("repositories", strings).describe("`workspace/repo` names ingested; empty means all."),
+        )
         .attr(Attribute::computed("fetch_commits", Type::Bool).describe("Whether commits are ingested."))
         .attr(Attribute::computed("fetch_prs", Type::Bool).describe("Whether pull requests are ingested."))
-        .attr(Attribute::computed("fetch_pr_reviews", Type::Bool).describe("Whether pull-request reviews are ingested."))
-        .attr(Attribute::computed("fetch_commit_files", Type::Bool).describe("Whether per-file commit statistics are ingested."))
+        .attr(
+            Attribute::computed("fetch_pr_reviews", Type::Bool).describe("Whether pull-request reviews are ingested."),
+        )
+        .attr(
+            Attribute::computed("fetch_commit_files", Type::Bool)
+                .describe("Whether per-file commit statistics are ingested."),
+        )
         .attr(Attribute::computed("satellite", Type::Bool).describe("Whether an on-premises satellite ingests."))
-        .attr(Attribute::computed("authentication", Type::String).describe("`api_key`, `multiple_api_keys`, `oauth` or `none`."))
+        .attr(
+            Attribute::computed("authentication", Type::String)
+                .describe("`api_key`, `multiple_api_keys`, `oauth` or `none`."),
+        )
         .attr(Attribute::computed("status", Type::String).describe("SEI's status."))
         .attr(Attribute::computed("created_at", Type::Number).describe("Creation time, epoch seconds."))
         .attr(Attribute::computed("updated_at", Type::Number).describe("Last update time, epoch seconds."))
@@ -55,7 +65,10 @@ pub(crate) fn record_value(rec: &Integration) -> Value {
         ("description", Value::opt_string(rec.description.clone())),
         ("url", Value::opt_string(rec.url.clone())),
         ("tags", Value::string_set(&rec.tags)),
-        ("repositories", Value::string_set(repos.split(',').map(str::trim).filter(|r| !r.is_empty()))),
+        (
+            "repositories",
+            Value::string_set(repos.split(',').map(str::trim).filter(|r| !r.is_empty())),
+        ),
         ("fetch_commits", flag("fetch_commits", true)),
         ("fetch_prs", flag("fetch_prs", true)),
         ("fetch_pr_reviews", flag("fetch_pr_reviews", true)),
@@ -111,16 +124,30 @@ impl DataSource for BitbucketIntegrationDataSource {
             Ok(Some(rec)) => (record_value(&rec), Diagnostics::new()),
             Ok(None) => {
                 let (path, what) = if config.get("id").is_null() {
-                    ("name", format!("named {:?}", config.get("name").as_str().unwrap_or_default()))
+                    (
+                        "name",
+                        format!("named {:?}", config.get("name").as_str().unwrap_or_default()),
+                    )
                 } else {
-                    ("id", format!("with id {}", config.get("id").as_str().unwrap_or_default()))
+                    (
+                        "id",
+                        format!("with id {}", config.get("id").as_str().unwrap_or_default()),
+                    )
                 };
                 (
                     Value::Null,
-                    Diagnostic::error("Integration not found", format!("SEI has no integration {what} in this account.")).at(AttributePath::attr(path)).into(),
+                    Diagnostic::error(
+                        "Integration not found",
+                        format!("SEI has no integration {what} in this account."),
+                    )
+                    .at(AttributePath::attr(path))
+                    .into(),
                 )
             }
-            Err(e) => (Value::Null, Diagnostic::error("Cannot read the integration", e.to_string()).into()),
+            Err(e) => (
+                Value::Null,
+                Diagnostic::error("Cannot read the integration", e.to_string()).into(),
+            ),
         }
     }
 }

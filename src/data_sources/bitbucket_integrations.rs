@@ -53,7 +53,12 @@ impl DataSource for BitbucketIntegrationsDataSource {
         };
         let records = match ctx.services.sei.list(&filter, &ctx.cancel).await {
             Ok(r) => r,
-            Err(e) => return (Value::Null, Diagnostic::error("Cannot list integrations", e.to_string()).into()),
+            Err(e) => {
+                return (
+                    Value::Null,
+                    Diagnostic::error("Cannot list integrations", e.to_string()).into(),
+                )
+            }
         };
         let items: Vec<Value> = records
             .iter()

@@ -86,7 +86,10 @@ impl EphemeralResource for BitbucketOAuthTokenEphemeral {
                     Value::opt_string(t.expires_at.map(|e| e.format("%Y-%m-%dT%H:%M:%SZ").to_string())),
                 );
                 if config.get("refresh_token").is_null() {
-                    result.set_attr("refresh_token", Value::opt_string(t.refresh_token.as_ref().map(|r| r.expose().to_string())));
+                    result.set_attr(
+                        "refresh_token",
+                        Value::opt_string(t.refresh_token.as_ref().map(|r| r.expose().to_string())),
+                    );
                 }
                 OpenResponse {
                     result,

@@ -10,8 +10,8 @@
 use async_trait::async_trait;
 
 use super::{
-    known_str, now_rfc3339, report_diagnostics, secret_of, ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest,
-    PlanResponse, ReadResponse, Resource,
+    known_str, now_rfc3339, report_diagnostics, secret_of, ApplyRequest, ApplyResponse, Ctx, ImportResponse,
+    PlanRequest, PlanResponse, ReadResponse, Resource,
 };
 use crate::codec::{AttributePath, Type, Value};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -340,7 +340,10 @@ impl Resource for BitbucketCredentialResource {
                 diags.warning_at(
                     path.clone(),
                     format!("Credential is no longer valid: {}", p.summary),
-                    format!("{} The next plan will replace this credential and check it again.", p.detail),
+                    format!(
+                        "{} The next plan will replace this credential and check it again.",
+                        p.detail
+                    ),
                 );
             }
         }

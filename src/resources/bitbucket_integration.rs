@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use futures::future::join_all;
 
 use super::{
-    known_str, report_diagnostics, secret_of, ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest, PlanResponse,
-    ReadResponse, Resource,
+    known_str, report_diagnostics, secret_of, ApplyRequest, ApplyResponse, Ctx, ImportResponse, PlanRequest,
+    PlanResponse, ReadResponse, Resource,
 };
 use crate::clients::sei::{ApiKeyEntry, Integration, IntegrationRequest};
 use crate::clients::SeiError;
@@ -220,7 +220,12 @@ impl BitbucketIntegrationResource {
                 path,
             ));
         }
-        let reports = join_all(checks.iter().map(|(check, _)| ctx.services.validator.check(check, &ctx.cancel))).await;
+        let reports = join_all(
+            checks
+                .iter()
+                .map(|(check, _)| ctx.services.validator.check(check, &ctx.cancel)),
+        )
+        .await;
         let repos_path = AttributePath::attr("repositories");
         for ((_, path), report) in checks.iter().zip(reports) {
             diags.extend(report_diagnostics(&report, path, &repos_path, &repos_path));
@@ -229,10 +234,19 @@ impl BitbucketIntegrationResource {
     }
 
     /// The request body for `state` (planned), with secrets from `config`.
-    fn request(&self, planned: &Value, config: &Value, metadata: serde_json::Map<String, serde_json::Value>) -> IntegrationRequest {
+    fn request(
+        &self,
+        planned: &Value,
+        config: &Value,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> IntegrationRequest {
         IntegrationRequest {
             name: planned.get("name").as_str().unwrap_or_default().to_string(),
-            description: planned.get("description").as_str().filter(|d| !d.is_empty()).map(str::to_string),
+            description: planned
+                .get("description")
+                .as_str()
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
             application: Some(APPLICATION.to_string()),
             url: known_str(planned.get("url")),
             tags: sorted_strings(planned.get("tags")),
@@ -242,12 +256,22 @@ impl BitbucketIntegrationResource {
         .with_credentials(config)
     }
 
-    fn metadata(&self, planned: &Value, base: serde_json::Map<String, serde_json::Value>) -> serde_json::Map<String, serde_json::Value> {
+    fn metadata(
+        &self,
+        planned: &Value,
+        base: serde_json::Map<String, serde_json::Value>,
+    ) -> serde_json::Map<String, serde_json::Value> {
         let mut m = base;
         for (flag, default) in FETCH_FLAGS {
-            m.insert(flag.to_string(), serde_json::Value::Bool(planned.get(flag).as_bool().unwrap_or(*default)));
+            m.insert(
+                flag.to_string(),
+                serde_json::Value::Bool(planned.get(flag).as_bool().unwrap_or(*default)),
+            );
         }
-        m.insert("repos".into(), serde_json::Value::String(sorted_strings(planned.get("repositories")).join(",")));
+        m.insert(
+            "repos".into(),
+            serde_json::Value::String(sorted_strings(planned.get("repositories")).join(",")),
+        );
         m
     }
 }
@@ -306,7 +330,10 @@ fn state_from_record(rec: &Integration, base: &Value, block: &Block) -> Value {
     s.set_attr("id", Value::string(rec.id.clone()));
     s.set_attr("name", Value::string(rec.name.clone()));
     s.set_attr("description", Value::opt_string(rec.description.clone()));
-    s.set_attr("url", Value::string(rec.url.clone().unwrap_or_else(|| DEFAULT_URL.to_string())));
+    s.set_attr(
+        "url",
+        Value::string(rec.url.clone().unwrap_or_else(|| DEFAULT_URL.to_string())),
+    );
     s.set_attr("tags", Value::string_set(&rec.tags));
     let repos = rec.metadata.get("repos").and_then(|v| v.as_str()).unwrap_or("");
     s.set_attr(
@@ -472,7 +499,11 @@ impl Resource for BitbucketIntegrationResource {
             };
         }
         if req.prior.is_null() {
-            let mut body = self.request(&req.planned, &req.config, self.metadata(&req.planned, Default::default()));
+            let mut body = self.request(
+                &req.planned,
+                &req.config,
+                self.metadata(&req.planned, Default::default()),
+            );
             let satellite = req.planned.get("satellite") == &Value::Bool(true);
             body.satellite = Some(satellite);
             body.skip_preflight_check = Some(req.planned.get("skip_preflight") == &Value::Bool(true));
@@ -523,9 +554,14 @@ impl Resource for BitbucketIntegrationResource {
             }
         };
         let resend = must_resend(&req.prior, &req.planned);
-        let resume = req.prior.get("start_ingestion") == &Value::Bool(false) && req.planned.get("start_ingestion") == &Value::Bool(true);
+        let resume = req.prior.get("start_ingestion") == &Value::Bool(false)
+            && req.planned.get("start_ingestion") == &Value::Bool(true);
         if remote_changed(&req.prior, &req.planned) || resend {
-            let mut body = self.request(&req.planned, &req.config, self.metadata(&req.planned, current.metadata.clone()));
+            let mut body = self.request(
+                &req.planned,
+                &req.config,
+                self.metadata(&req.planned, current.metadata.clone()),
+            );
             if !resend {
                 body.method = None;
                 body.username = None;
@@ -617,7 +653,11 @@ impl Resource for BitbucketIntegrationResource {
             return ImportResponse {
                 diags: Diagnostic::error(
                     "Not a Bitbucket Cloud integration",
-                    format!("Integration {} has application {:?}; this resource manages application \"bitbucket\".", rec.id, rec.application.unwrap_or_default()),
+                    format!(
+                        "Integration {} has application {:?}; this resource manages application \"bitbucket\".",
+                        rec.id,
+                        rec.application.unwrap_or_default()
+                    ),
                 )
                 .into(),
                 ..Default::default()

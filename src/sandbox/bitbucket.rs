@@ -1,6 +1,10 @@
 //! The Bitbucket Cloud side: `/bitbucket/2.0/…` and the OAuth endpoints
 //! under `/bitbucket/site/oauth2/…`.
 
+// Handlers return axum `Response`s as their errors; that is axum's idiom,
+// and the error's size does not matter on this path.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -75,12 +79,16 @@ fn failure(message: &str, www_authenticate: bool) -> AuthFailure {
 const TOKEN_INVALID: &str = "Token is invalid, expired, or not supported for this endpoint.";
 
 fn in_brownout(now: chrono::DateTime<chrono::Utc>) -> bool {
-    now.hour() % 6 == 0 && now.minute() < 15
+    now.hour().is_multiple_of(6) && now.minute() < 15
 }
 
 impl Sandbox {
     fn principal(&self, name: &str) -> Option<&PrincipalSeed> {
-        self.seed.bitbucket.principals.iter().find(|p| p.principal_name() == name)
+        self.seed
+            .bitbucket
+            .principals
+            .iter()
+            .find(|p| p.principal_name() == name)
     }
 
     fn scopes_of(&self, p: &PrincipalSeed) -> Vec<String> {
@@ -137,12 +145,18 @@ impl Sandbox {
                             false,
                         ));
                     }
-                    let consumer = self.principal(&t.client_id).ok_or_else(|| failure(TOKEN_INVALID, false))?;
+                    let consumer = self
+                        .principal(&t.client_id)
+                        .ok_or_else(|| failure(TOKEN_INVALID, false))?;
                     if self.is_revoked(&t.client_id) {
                         return Err(failure(TOKEN_INVALID, false));
                     }
                     let identity = t.user.as_deref().and_then(|u| self.principal(u)).unwrap_or(consumer);
-                    let access = if consumer.workspaces.is_empty() { identity } else { consumer };
+                    let access = if consumer.workspaces.is_empty() {
+                        identity
+                    } else {
+                        consumer
+                    };
                     let mut caller = self.caller_for(identity, access, "oauth", false);
                     caller.name = consumer.principal_name();
                     caller.scopes = self.scopes_of(consumer);
@@ -155,7 +169,10 @@ impl Sandbox {
                     if self.is_revoked(&p.principal_name()) {
                         return Err(failure(TOKEN_INVALID, false));
                     }
-                    let kind = p.credential_type.clone().unwrap_or_else(|| "repo_access_token".to_string());
+                    let kind = p
+                        .credential_type
+                        .clone()
+                        .unwrap_or_else(|| "repo_access_token".to_string());
                     return Ok(self.caller_for(p, p, &kind, false));
                 }
                 Err(failure(TOKEN_INVALID, false))
@@ -163,7 +180,13 @@ impl Sandbox {
         }
     }
 
-    fn caller_for(&self, identity: &PrincipalSeed, access: &PrincipalSeed, kind: &str, api_token_scopes: bool) -> Caller {
+    fn caller_for(
+        &self,
+        identity: &PrincipalSeed,
+        access: &PrincipalSeed,
+        kind: &str,
+        api_token_scopes: bool,
+    ) -> Caller {
         Caller {
             name: identity.principal_name(),
             identity: identity.clone(),
@@ -235,15 +258,19 @@ fn presented_from_headers(headers: &HeaderMap) -> Option<Presented> {
 fn authenticate(sb: &Sandbox, req: &Request) -> Result<Caller, Response> {
     let Some(presented) = presented_from_headers(req.headers()) else {
         let mut resp = errors::bitbucket(StatusCode::UNAUTHORIZED, "Authentication required.");
-        resp.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Bitbucket.org HTTP\""));
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Bitbucket.org HTTP\""),
+        );
         return Err(resp);
     };
     let caller = sb.resolve(&presented).map_err(|f| {
         let mut resp = errors::bitbucket(StatusCode::UNAUTHORIZED, &f.message);
         if f.www_authenticate {
-            resp.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Bitbucket.org HTTP\""));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Bitbucket.org HTTP\""),
+            );
         }
         resp
     })?;
@@ -294,7 +321,14 @@ fn guarded(sb: &Sandbox, req: &Request, legacy: &str, api: &str, body: impl FnOn
 
 fn uuid_for(name: &str) -> String {
     let h = super::world::sha256_hex(name);
-    format!("{{{}-{}-{}-{}-{}}}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{{{}-{}-{}-{}-{}}}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn host_base(req: &Request) -> String {
@@ -324,7 +358,9 @@ fn paginate(req: &Request, values: Vec<Value>, max_pagelen: usize) -> Response {
         let mut params = q.clone();
         params.insert("page".into(), p.to_string());
         params.insert("pagelen".into(), pagelen.to_string());
-        let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params.iter()).finish();
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
         let path = req
             .extensions()
             .get::<axum::extract::OriginalUri>()
@@ -355,7 +391,10 @@ async fn user(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
     }
     let p = &caller.identity;
     let name = p.principal_name();
-    let username = p.username.clone().unwrap_or_else(|| name.split('@').next().unwrap_or(&name).to_string());
+    let username = p
+        .username
+        .clone()
+        .unwrap_or_else(|| name.split('@').next().unwrap_or(&name).to_string());
     let body = json!({
         "type": "user",
         "uuid": uuid_for(&name),
@@ -420,8 +459,10 @@ async fn workspace(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: 
         if !sb.sees_workspace(caller, &ws) {
             return errors::bitbucket(StatusCode::NOT_FOUND, &format!("No workspace with identifier '{ws}'."));
         }
-        Json(json!({"type": "workspace", "uuid": uuid_for(&ws), "name": workspace_name(&sb, &ws), "slug": ws,
-                    "is_private": true, "links": {}, "created_on": "2020-01-01T00:00:00.000000+00:00"}))
+        Json(
+            json!({"type": "workspace", "uuid": uuid_for(&ws), "name": workspace_name(&sb, &ws), "slug": ws,
+                    "is_private": true, "links": {}, "created_on": "2020-01-01T00:00:00.000000+00:00"}),
+        )
         .into_response()
     })
 }
@@ -444,7 +485,11 @@ async fn repositories(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, re
     })
 }
 
-async fn pull_requests(State(sb): State<Arc<Sandbox>>, Path((ws, repo)): Path<(String, String)>, req: Request) -> Response {
+async fn pull_requests(
+    State(sb): State<Arc<Sandbox>>,
+    Path((ws, repo)): Path<(String, String)>,
+    req: Request,
+) -> Response {
     guarded(&sb, &req, "pullrequest", "read:pullrequest:bitbucket", |caller| {
         if !sb.visible_repos(caller, &ws).contains(&repo) {
             return errors::bitbucket(StatusCode::NOT_FOUND, &format!("Repository {ws}/{repo} not found"));
@@ -482,10 +527,18 @@ async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<Stri
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "No such OAuth consumer.");
     };
     if q.get("response_type").map(String::as_str) != Some("code") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_response_type", "response_type must be code.");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            "response_type must be code.",
+        );
     }
     let Some(user) = consumer.user.clone() else {
-        return oauth_error(StatusCode::BAD_REQUEST, "access_denied", "This consumer has no user to approve it.");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "access_denied",
+            "This consumer has no user to approve it.",
+        );
     };
     let code = random_token("code_");
     let grant = OAuthGrant {
@@ -502,7 +555,10 @@ async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<Stri
     if let Err(e) = saved {
         return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e);
     }
-    let redirect = q.get("redirect_uri").cloned().unwrap_or_else(|| "http://localhost/callback".to_string());
+    let redirect = q
+        .get("redirect_uri")
+        .cloned()
+        .unwrap_or_else(|| "http://localhost/callback".to_string());
     let mut target = match url::Url::parse(&redirect) {
         Ok(u) => u,
         Err(_) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri is not a URL."),
@@ -514,7 +570,13 @@ async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<Stri
     (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 
-fn issue_token(sb: &Sandbox, client_id: &str, user: Option<String>, grant_type: &str, refresh: Option<String>) -> Result<Value, String> {
+fn issue_token(
+    sb: &Sandbox,
+    client_id: &str,
+    user: Option<String>,
+    grant_type: &str,
+    refresh: Option<String>,
+) -> Result<Value, String> {
     let access = random_token("bbat_");
     let refresh = refresh.unwrap_or_else(|| random_token("bbrt_"));
     let scopes = sb.principal(client_id).map(|p| sb.scopes_of(p)).unwrap_or_default();
@@ -540,8 +602,10 @@ fn issue_token(sb: &Sandbox, client_id: &str, user: Option<String>, grant_type: 
         },
         |e| e,
     )?;
-    Ok(json!({"access_token": access, "scopes": scopes.join(" "), "expires_in": TOKEN_LIFETIME_SECS,
-              "token_type": "bearer", "state": grant_type, "refresh_token": refresh}))
+    Ok(
+        json!({"access_token": access, "scopes": scopes.join(" "), "expires_in": TOKEN_LIFETIME_SECS,
+              "token_type": "bearer", "state": grant_type, "refresh_token": refresh}),
+    )
 }
 
 /// SEI's own code exchange for `method: "oauth"`: the code must have been
@@ -578,17 +642,28 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let (client_id, client_secret) = match presented_from_headers(&headers) {
         Some(Presented::Basic { user, secret }) => (user, secret),
-        _ => (field("client_id").unwrap_or_default(), field("client_secret").unwrap_or_default()),
+        _ => (
+            field("client_id").unwrap_or_default(),
+            field("client_secret").unwrap_or_default(),
+        ),
     };
     let consumer = sb
         .principal(&client_id)
         .filter(|p| p.kind == PrincipalKind::OauthConsumer && p.secret == client_secret)
         .cloned();
     let Some(consumer) = consumer else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid OAuth client credentials.");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Invalid OAuth client credentials.",
+        );
     };
     if sb.is_revoked(&client_id) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "This OAuth consumer has been revoked.");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "This OAuth consumer has been revoked.",
+        );
     }
     let (admitted, retry_after) = sb.control(|c| (c.admit(&client_id, &label), c.rate_limit_retry_after));
     if !admitted {
@@ -619,16 +694,26 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
         }
         "refresh_token" => {
             let Some(refresh) = field("refresh_token").filter(|r| !r.is_empty()) else {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Bad request. Missing refresh token.");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Bad request. Missing refresh token.",
+                );
             };
             let grant = sb.read_world(|w| w.refresh_tokens.get(&refresh).cloned());
             match grant {
-                Some(g) if g.client_id == client_id => issue_token(&sb, &client_id, g.user, "refresh_token", Some(refresh)),
+                Some(g) if g.client_id == client_id => {
+                    issue_token(&sb, &client_id, g.user, "refresh_token", Some(refresh))
+                }
                 _ => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh_token."),
             }
         }
         "password" => {
-            return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "The password grant is no longer supported.")
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "The password grant is no longer supported.",
+            )
         }
         other => {
             return oauth_error(

@@ -93,7 +93,10 @@ impl Control {
             if f.count == 0 {
                 continue;
             }
-            if f.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(method.as_str())) {
+            if f.method
+                .as_deref()
+                .is_some_and(|m| !m.eq_ignore_ascii_case(method.as_str()))
+            {
                 continue;
             }
             if !glob_match(&f.path, path) {
@@ -298,7 +301,8 @@ async fn revoke(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Res
         |w| {
             w.revoked.insert(name.clone());
             // Revoking a consumer kills the tokens it issued.
-            w.access_tokens.retain(|_, t| t.client_id != name && t.user.as_deref() != Some(name.as_str()));
+            w.access_tokens
+                .retain(|_, t| t.client_id != name && t.user.as_deref() != Some(name.as_str()));
             Ok::<_, String>(())
         },
         |e| e,

@@ -51,7 +51,11 @@ pub fn bitbucket(status: StatusCode, message: &str) -> Response {
 }
 
 pub fn bitbucket_rate_limited(retry_after: Option<u64>) -> Response {
-    let mut resp = (StatusCode::TOO_MANY_REQUESTS, "Rate limit for this resource has been exceeded").into_response();
+    let mut resp = (
+        StatusCode::TOO_MANY_REQUESTS,
+        "Rate limit for this resource has been exceeded",
+    )
+        .into_response();
     if let Some(secs) = retry_after {
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -91,7 +95,11 @@ pub async fn unknown_route(req: Request) -> Response {
 
 pub async fn method_not_allowed(req: Request) -> Response {
     let path = req.uri().path().to_string();
-    Service::of(&path).error(StatusCode::METHOD_NOT_ALLOWED, &format!("Request method '{}' is not supported", req.method()), &path)
+    Service::of(&path).error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!("Request method '{}' is not supported", req.method()),
+        &path,
+    )
 }
 
 /// Reads a JSON body: the right content type, at most 1 MiB, well-formed.
@@ -105,28 +113,36 @@ pub async fn read_json(req: Request, service: Service) -> Result<serde_json::Val
         .unwrap_or("")
         .to_ascii_lowercase();
     if !content_type.starts_with("application/json") {
-        let shown = if content_type.is_empty() { "none".to_string() } else { content_type.clone() };
+        let shown = if content_type.is_empty() {
+            "none".to_string()
+        } else {
+            content_type.clone()
+        };
         return Err(service.error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             &format!("Content type '{shown}' not supported"),
             &path,
         ));
     }
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await.map_err(|_| {
-        service.error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("Request body exceeds {MAX_BODY_BYTES} bytes"),
-            &path,
-        )
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        service.error(StatusCode::BAD_REQUEST, &format!("JSON parse error: {e}"), &path)
-    })
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            service.error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("Request body exceeds {MAX_BODY_BYTES} bytes"),
+                &path,
+            )
+        })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| service.error(StatusCode::BAD_REQUEST, &format!("JSON parse error: {e}"), &path))
 }
 
 /// Drains and discards a body that must be empty-or-anything, still within
 /// the size limit.
-pub async fn read_form(req: Request, service: Service) -> Result<(axum::http::HeaderMap, Vec<(String, String)>), Response> {
+pub async fn read_form(
+    req: Request,
+    service: Service,
+) -> Result<(axum::http::HeaderMap, Vec<(String, String)>), Response> {
     let path = req.uri().path().to_string();
     let headers = req.headers().clone();
     let content_type = headers

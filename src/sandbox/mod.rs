@@ -17,8 +17,8 @@
 mod bitbucket;
 mod control;
 mod errors;
-mod sei;
 pub mod seed;
+mod sei;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -72,7 +72,11 @@ impl Sandbox {
     /// Applies a change to a copy of the world, saves it (with `--state`),
     /// and only then makes it current: a change either fully happens and is
     /// durable, or does not happen.
-    fn mutate<R, E>(&self, f: impl FnOnce(&mut World) -> Result<R, E>, on_save_error: impl FnOnce(String) -> E) -> Result<R, E> {
+    fn mutate<R, E>(
+        &self,
+        f: impl FnOnce(&mut World) -> Result<R, E>,
+        on_save_error: impl FnOnce(String) -> E,
+    ) -> Result<R, E> {
         let mut guard = self.world.lock().unwrap_or_else(|p| p.into_inner());
         let mut next = guard.clone();
         let out = f(&mut next)?;
@@ -137,7 +141,9 @@ impl RunningSandbox {
 /// Starts a sandbox in this process; `listen` may use port 0.
 pub async fn start(seed: Seed, state_file: Option<PathBuf>, listen: SocketAddr) -> Result<RunningSandbox, String> {
     let sandbox = Sandbox::new(seed, state_file)?;
-    let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

@@ -163,7 +163,10 @@ pub fn validate_seed(seed: &Seed) -> Result<(), String> {
     let mut slugs = BTreeSet::new();
     for (i, w) in seed.bitbucket.workspaces.iter().enumerate() {
         if w.slug.trim().is_empty() || w.slug.contains('/') {
-            return fail(format!("bitbucket.workspaces[{i}].slug"), "must be a non-empty slug without '/'");
+            return fail(
+                format!("bitbucket.workspaces[{i}].slug"),
+                "must be a non-empty slug without '/'",
+            );
         }
         if !slugs.insert(w.slug.clone()) {
             return fail(format!("bitbucket.workspaces[{i}].slug"), "duplicate workspace");
@@ -174,7 +177,11 @@ pub fn validate_seed(seed: &Seed) -> Result<(), String> {
         let at = |f: &str| format!("bitbucket.principals[{i}].{f}");
         let need = |v: &Option<String>, f: &str| -> Result<(), String> {
             if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                Err(format!("seed file is not valid: {}: required for kind {:?}", at(f), p.kind))
+                Err(format!(
+                    "seed file is not valid: {}: required for kind {:?}",
+                    at(f),
+                    p.kind
+                ))
             } else {
                 Ok(())
             }
@@ -193,7 +200,10 @@ pub fn validate_seed(seed: &Seed) -> Result<(), String> {
         }
         for ws in p.workspaces.keys() {
             if !slugs.contains(ws) {
-                return fail(at(&format!("workspaces.{ws}")), "no such workspace in bitbucket.workspaces");
+                return fail(
+                    at(&format!("workspaces.{ws}")),
+                    "no such workspace in bitbucket.workspaces",
+                );
             }
         }
         for (j, r) in p.repositories.iter().flatten().enumerate() {
@@ -206,7 +216,10 @@ pub fn validate_seed(seed: &Seed) -> Result<(), String> {
                 .iter()
                 .any(|w| w.slug == ws && w.repositories.iter().any(|x| x == repo));
             if !known {
-                return fail(at(&format!("repositories[{j}]")), "no such repository in bitbucket.workspaces");
+                return fail(
+                    at(&format!("repositories[{j}]")),
+                    "no such repository in bitbucket.workspaces",
+                );
             }
         }
     }
@@ -224,7 +237,10 @@ pub fn validate_seed(seed: &Seed) -> Result<(), String> {
             .iter()
             .any(|p| p.kind == PrincipalKind::OauthConsumer && p.client_id.as_deref() == Some(c));
         if !found {
-            return fail("sei.oauth_consumer".into(), "no oauth_consumer principal has this client_id");
+            return fail(
+                "sei.oauth_consumer".into(),
+                "no oauth_consumer principal has this client_id",
+            );
         }
     }
     Ok(())

@@ -1,6 +1,10 @@
 //! The SEI side: `/sei/api/v1/integrations…`, per the contract's check
 //! order, error bodies and update quirks.
 
+// Handlers return axum `Response`s as their errors; that is axum's idiom,
+// and the error's size does not matter on this path.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
@@ -170,7 +174,11 @@ fn build_credentials(sb: &Sandbox, body: &Value, method: &str, path: &str) -> Re
         "oauth" => {
             let code = text(body, "code").unwrap_or_default();
             let access = exchange_code_for_sei(sb, &code).map_err(|e| {
-                errors::spring(StatusCode::INTERNAL_SERVER_ERROR, &format!("Failed to exchange the Bitbucket authorization code: {e}"), path)
+                errors::spring(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("Failed to exchange the Bitbucket authorization code: {e}"),
+                    path,
+                )
             })?;
             token.secret_sha256.push(sha256_hex(&access));
             presented.push(("OAuth token".to_string(), Presented::Bearer(access)));
@@ -213,9 +221,13 @@ fn preflight(sb: &Sandbox, account: &str, creds: &[(String, Presented)], repos: 
         }
         for (ws, repo) in &wanted {
             if !sb.sees_workspace(&caller, ws) {
-                problems.push(format!("{who}: Bitbucket answered 404 Not Found: No workspace with identifier '{ws}'."));
+                problems.push(format!(
+                    "{who}: Bitbucket answered 404 Not Found: No workspace with identifier '{ws}'."
+                ));
             } else if !sb.visible_repos(&caller, ws).contains(repo) {
-                problems.push(format!("{who}: Bitbucket answered 404 Not Found: Repository {ws}/{repo} not found."));
+                problems.push(format!(
+                    "{who}: Bitbucket answered 404 Not Found: Repository {ws}/{repo} not found."
+                ));
             }
         }
     }
@@ -279,8 +291,15 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
             Err(r) => return r,
         }
     };
-    let metadata = body.get("metadata").and_then(Value::as_object).cloned().unwrap_or_default();
-    let skip = body.get("skip_preflight_check").and_then(Value::as_bool).unwrap_or(false);
+    let metadata = body
+        .get("metadata")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let skip = body
+        .get("skip_preflight_check")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if let (Some(creds), false) = (&credentials, skip) {
         let repos = metadata.get("repos").and_then(Value::as_str).unwrap_or("");
         let problems = preflight(&sb, &account, &creds.presented, repos);
@@ -298,7 +317,11 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
     }
     let tags = string_list(body.get("tags"));
     let start_ingestion = body.get("start_ingestion").and_then(Value::as_bool).unwrap_or(true);
-    let authentication = if satellite { "none".to_string() } else { authentication_of(method.as_deref()) };
+    let authentication = if satellite {
+        "none".to_string()
+    } else {
+        authentication_of(method.as_deref())
+    };
     let now = chrono::Utc::now().timestamp();
     let created = sb.mutate(
         |w| {
@@ -381,10 +404,14 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
         return bad("The integration name cannot be empty.", &path);
     }
     let Some(existing) = find(&sb, &account, &id) else {
-        return errors::spring(StatusCode::NOT_FOUND, &format!("Could not update integration with id={id}"), &path);
+        return errors::spring(
+            StatusCode::NOT_FOUND,
+            &format!("Could not update integration with id={id}"),
+            &path,
+        );
     };
-    let replaces_credentials = text(&body, "apikey").is_some_and(|k| !k.is_empty())
-        || text(&body, "code").is_some_and(|c| !c.is_empty());
+    let replaces_credentials =
+        text(&body, "apikey").is_some_and(|k| !k.is_empty()) || text(&body, "code").is_some_and(|c| !c.is_empty());
     let credentials = if replaces_credentials {
         let method = text(&body, "method").unwrap_or_else(|| "apikey".to_string());
         match build_credentials(&sb, &body, &method, &path) {
@@ -405,10 +432,15 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
     let now = chrono::Utc::now().timestamp();
     let updated = sb.mutate(
         |w| {
-            if w.integrations.values().any(|i| i.account == account && i.name == name && i.id != existing.id) {
+            if w.integrations
+                .values()
+                .any(|i| i.account == account && i.name == name && i.id != existing.id)
+            {
                 return Err(());
             }
-            let Some(rec) = w.integrations.get_mut(&existing.id) else { return Err(()) };
+            let Some(rec) = w.integrations.get_mut(&existing.id) else {
+                return Err(());
+            };
             rec.name = name.clone();
             if let Some(d) = &description {
                 rec.description = Some(d.clone());
@@ -477,7 +509,9 @@ fn delete_one(sb: &Sandbox, account: &str, id: &str) -> Value {
     );
     match removed {
         Ok(()) => json!({"id": id, "success": true}),
-        Err(()) => json!({"id": id, "success": false, "error": format!("Could not find integration id={id} for company={account}")}),
+        Err(()) => {
+            json!({"id": id, "success": false, "error": format!("Could not find integration id={id} for company={account}")})
+        }
     }
 }
 
@@ -525,7 +559,10 @@ async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
     if let Some(a) = text(filter, "application") {
         apps.push(a);
     }
-    let partial = filter.pointer("/partial/name").and_then(Value::as_str).map(str::to_lowercase);
+    let partial = filter
+        .pointer("/partial/name")
+        .and_then(Value::as_str)
+        .map(str::to_lowercase);
     let ids = string_list(filter.get("integration_ids"));
     let satellite = filter.get("satellite").and_then(Value::as_bool);
     let tag_ids = string_list(filter.get("tag_ids"));

@@ -69,7 +69,9 @@ pub struct StoredToken {
 impl World {
     pub fn load(path: &Path) -> Result<World, String> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("state file {} is not valid: {e}", path.display())),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|e| format!("state file {} is not valid: {e}", path.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(World::default()),
             Err(e) => Err(format!("cannot read state file {}: {e}", path.display())),
         }
@@ -79,12 +81,18 @@ impl World {
     /// over the target: a reader (or a restart after SIGKILL) sees the old
     /// document or the new one, never half of one.
     pub fn save(&self, path: &Path) -> Result<(), String> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let bytes = serde_json::to_vec(self).map_err(|e| e.to_string())?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write state: {e}"))?;
         tmp.write_all(&bytes).map_err(|e| format!("cannot write state: {e}"))?;
-        tmp.as_file().sync_all().map_err(|e| format!("cannot sync state: {e}"))?;
-        tmp.persist(path).map_err(|e| format!("cannot replace state file: {e}"))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| format!("cannot sync state: {e}"))?;
+        tmp.persist(path)
+            .map_err(|e| format!("cannot replace state file: {e}"))?;
         Ok(())
     }
 }

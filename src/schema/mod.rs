@@ -216,8 +216,11 @@ impl Block {
 
     /// The object type of this block's values.
     pub fn value_type(&self) -> Type {
-        let mut attributes: BTreeMap<String, Type> =
-            self.attributes.iter().map(|a| (a.name.to_string(), a.ty.clone())).collect();
+        let mut attributes: BTreeMap<String, Type> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.to_string(), a.ty.clone()))
+            .collect();
         for b in &self.blocks {
             let inner = b.block.value_type();
             let ty = match b.nesting {

@@ -44,7 +44,9 @@ impl Validator for NoSurroundingSpace {
             diags.error_at(
                 path.clone(),
                 "Leading or trailing whitespace",
-                format!("{path} must not start or end with whitespace: the API trims it, so the plan would never settle."),
+                format!(
+                    "{path} must not start or end with whitespace: the API trims it, so the plan would never settle."
+                ),
             );
         }
     }
@@ -119,7 +121,10 @@ impl Validator for IntRange {
             _ => diags.error_at(
                 path.clone(),
                 "Value out of range",
-                format!("{path} must be a whole number from {} to {}; got {n}.", self.min, self.max),
+                format!(
+                    "{path} must be a whole number from {} to {}; got {n}.",
+                    self.min, self.max
+                ),
             ),
         }
     }
@@ -146,7 +151,8 @@ impl Validator for EachString {
 /// with units `ns`, `us`, `ms`, `s`, `m`, `h`. Terraform users write
 /// durations this way in every HashiCorp provider.
 pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
-    let bad = || format!("{input:?} is not a duration; use a number with a unit, such as \"30s\", \"1m30s\" or \"500ms\"");
+    let bad =
+        || format!("{input:?} is not a duration; use a number with a unit, such as \"30s\", \"1m30s\" or \"500ms\"");
     let s = input.trim();
     if s.is_empty() || s.starts_with('-') {
         return Err(bad());
@@ -157,13 +163,17 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
     let mut rest = s.strip_prefix('+').unwrap_or(s);
     let mut total = 0f64;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return Err(bad());
         }
         let number = f64::from_str(&rest[..num_len]).map_err(|_| bad())?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let seconds = match &rest[..unit_len] {
             "ns" => 1e-9,
             "us" | "µs" | "μs" => 1e-6,

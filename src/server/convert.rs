@@ -77,7 +77,10 @@ pub fn decode_dynamic(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> R
 
 pub fn encode_dynamic(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
     encode_msgpack(value, ty)
-        .map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() })
+        .map(|msgpack| pb::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
         .map_err(|e| {
             Diagnostic::error(
                 "Provider produced an invalid value",
@@ -151,14 +154,20 @@ mod tests {
                 .attr(Attribute::required("name", Type::String).describe("The name."))
                 .attr(Attribute::optional("secret_wo", Type::String).write_only().sensitive())
                 .attr(Attribute::computed("id", Type::String).deprecated("use other"))
-                .block(NestedBlock::list("credential", Block::new("").attr(Attribute::required("username", Type::String)))),
+                .block(NestedBlock::list(
+                    "credential",
+                    Block::new("").attr(Attribute::required("username", Type::String)),
+                )),
         );
         let pb = schema_to_proto(&schema);
         assert_eq!(pb.version, 3);
         let block = pb.block.unwrap();
         assert_eq!(block.description_kind, pb::StringKind::Markdown as i32);
         let name = &block.attributes[0];
-        assert_eq!((name.name.as_str(), name.r#type.as_slice(), name.required), ("name", &b"\"string\""[..], true));
+        assert_eq!(
+            (name.name.as_str(), name.r#type.as_slice(), name.required),
+            ("name", &b"\"string\""[..], true)
+        );
         assert!(block.attributes[1].write_only && block.attributes[1].sensitive && block.attributes[1].optional);
         assert!(block.attributes[2].computed && block.attributes[2].deprecated);
         let nested = &block.block_types[0];
@@ -169,7 +178,10 @@ mod tests {
 
     #[test]
     fn garbage_dynamic_value_is_a_diagnostic() {
-        let dv = pb::DynamicValue { msgpack: vec![0xc1, 0xff, 0x00], json: vec![] };
+        let dv = pb::DynamicValue {
+            msgpack: vec![0xc1, 0xff, 0x00],
+            json: vec![],
+        };
         let err = decode_dynamic(Some(&dv), &Type::String, "configuration").unwrap_err();
         assert_eq!(err.severity, Severity::Error);
         assert!(err.detail.contains("configuration"));

@@ -37,7 +37,11 @@ impl ProviderService {
 
 /// Serves the provider, controller and health services on `incoming` until
 /// Terraform calls `Shutdown` (or `shutdown` is cancelled otherwise).
-pub async fn serve_incoming<S, IO>(service: ProviderService, incoming: S, shutdown: CancellationToken) -> Result<(), String>
+pub async fn serve_incoming<S, IO>(
+    service: ProviderService,
+    incoming: S,
+    shutdown: CancellationToken,
+) -> Result<(), String>
 where
     S: Stream<Item = Result<IO, std::io::Error>> + Send + 'static,
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
@@ -147,8 +151,14 @@ impl ProviderService {
         }
     }
 
-    async fn upgrade(&self, req: pb::upgrade_resource_state::Request) -> Result<pb::upgrade_resource_state::Response, Diagnostics> {
-        let r = self.provider.resource(&req.type_name).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+    async fn upgrade(
+        &self,
+        req: pb::upgrade_resource_state::Request,
+    ) -> Result<pb::upgrade_resource_state::Response, Diagnostics> {
+        let r = self
+            .provider
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type("resource", &req.type_name))?;
         let raw = req.raw_state.unwrap_or_default();
         if raw.json.is_empty() {
             return Err(Diagnostic::error(
@@ -165,7 +175,10 @@ impl ProviderService {
     }
 
     async fn read(&self, req: pb::read_resource::Request) -> Result<pb::read_resource::Response, Diagnostics> {
-        let r = self.provider.resource(&req.type_name).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+        let r = self
+            .provider
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type("resource", &req.type_name))?;
         let ty = r.schema().value_type();
         let state = decode_dynamic(req.current_state.as_ref(), &ty, "current state")?;
         let ctx = self.provider.context()?;
@@ -178,8 +191,14 @@ impl ProviderService {
         })
     }
 
-    async fn plan(&self, req: pb::plan_resource_change::Request) -> Result<pb::plan_resource_change::Response, Diagnostics> {
-        let r = self.provider.resource(&req.type_name).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+    async fn plan(
+        &self,
+        req: pb::plan_resource_change::Request,
+    ) -> Result<pb::plan_resource_change::Response, Diagnostics> {
+        let r = self
+            .provider
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type("resource", &req.type_name))?;
         let ty = r.schema().value_type();
         let prior = decode_dynamic(req.prior_state.as_ref(), &ty, "prior state")?;
         let proposed = decode_dynamic(req.proposed_new_state.as_ref(), &ty, "proposed new state")?;
@@ -214,8 +233,14 @@ impl ProviderService {
         })
     }
 
-    async fn apply(&self, req: pb::apply_resource_change::Request) -> Result<pb::apply_resource_change::Response, Diagnostics> {
-        let r = self.provider.resource(&req.type_name).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+    async fn apply(
+        &self,
+        req: pb::apply_resource_change::Request,
+    ) -> Result<pb::apply_resource_change::Response, Diagnostics> {
+        let r = self
+            .provider
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type("resource", &req.type_name))?;
         let ty = r.schema().value_type();
         let prior = decode_dynamic(req.prior_state.as_ref(), &ty, "prior state")?;
         let planned = decode_dynamic(req.planned_state.as_ref(), &ty, "planned state")?;
@@ -240,8 +265,14 @@ impl ProviderService {
         })
     }
 
-    async fn import(&self, req: pb::import_resource_state::Request) -> Result<pb::import_resource_state::Response, Diagnostics> {
-        let r = self.provider.resource(&req.type_name).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+    async fn import(
+        &self,
+        req: pb::import_resource_state::Request,
+    ) -> Result<pb::import_resource_state::Response, Diagnostics> {
+        let r = self
+            .provider
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type("resource", &req.type_name))?;
         let ty = r.schema().value_type();
         let ctx = self.provider.context()?;
         let out = r.import(&ctx, &req.id).await;
@@ -260,8 +291,14 @@ impl ProviderService {
         })
     }
 
-    async fn read_data(&self, req: pb::read_data_source::Request) -> Result<pb::read_data_source::Response, Diagnostics> {
-        let d = self.provider.data_source(&req.type_name).ok_or_else(|| unknown_type("data source", &req.type_name))?;
+    async fn read_data(
+        &self,
+        req: pb::read_data_source::Request,
+    ) -> Result<pb::read_data_source::Response, Diagnostics> {
+        let d = self
+            .provider
+            .data_source(&req.type_name)
+            .ok_or_else(|| unknown_type("data source", &req.type_name))?;
         let ty = d.schema().value_type();
         let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
         let ctx = self.provider.context()?;
@@ -273,7 +310,10 @@ impl ProviderService {
         })
     }
 
-    async fn open(&self, req: pb::open_ephemeral_resource::Request) -> Result<pb::open_ephemeral_resource::Response, Diagnostics> {
+    async fn open(
+        &self,
+        req: pb::open_ephemeral_resource::Request,
+    ) -> Result<pb::open_ephemeral_resource::Response, Diagnostics> {
         let e = self
             .provider
             .ephemeral_resource(&req.type_name)
@@ -291,7 +331,10 @@ impl ProviderService {
         })
     }
 
-    async fn close(&self, req: pb::close_ephemeral_resource::Request) -> Result<pb::close_ephemeral_resource::Response, Diagnostics> {
+    async fn close(
+        &self,
+        req: pb::close_ephemeral_resource::Request,
+    ) -> Result<pb::close_ephemeral_resource::Response, Diagnostics> {
         let e = self
             .provider
             .ephemeral_resource(&req.type_name)
@@ -305,7 +348,7 @@ impl ProviderService {
 }
 
 macro_rules! answer {
-    ($rpc:literal, $body:expr, $resp:ty, $diag_field:ident) => {{
+    ($rpc:literal, $body:expr, $resp:ty) => {{
         let out = match guard($rpc, $body).await {
             Ok(resp) => resp,
             Err(diags) => <$resp>::default_with(diagnostics_to_proto(&diags)),
@@ -322,6 +365,7 @@ trait WithDiagnostics: Default {
 macro_rules! with_diagnostics {
     ($($t:ty),* $(,)?) => {$(
         impl WithDiagnostics for $t {
+            #[allow(clippy::needless_update)]
             fn default_with(diagnostics: Vec<pb::Diagnostic>) -> Self {
                 Self { diagnostics, ..Default::default() }
             }
@@ -409,8 +453,7 @@ impl Provider for ProviderService {
                     diagnostics: diagnostics_to_proto(&diags),
                 })
             },
-            pb::validate_provider_config::Response,
-            diagnostics
+            pb::validate_provider_config::Response
         )
     }
 
@@ -430,8 +473,7 @@ impl Provider for ProviderService {
                     diagnostics: diagnostics_to_proto(&diags),
                 })
             },
-            pb::configure_provider::Response,
-            diagnostics
+            pb::configure_provider::Response
         )
     }
 
@@ -443,7 +485,10 @@ impl Provider for ProviderService {
         answer!(
             "ValidateResourceConfig",
             async {
-                let r = self.provider.resource(&req.type_name).ok_or_else(|| unknown_type("resource", &req.type_name))?;
+                let r = self
+                    .provider
+                    .resource(&req.type_name)
+                    .ok_or_else(|| unknown_type("resource", &req.type_name))?;
                 let config = decode_dynamic(req.config.as_ref(), &r.schema().value_type(), "configuration")?;
                 let mut diags = refuse_write_only(&r.schema().block, &config, req.client_capabilities.as_ref());
                 diags.extend(r.validate(&config));
@@ -451,8 +496,7 @@ impl Provider for ProviderService {
                     diagnostics: diagnostics_to_proto(&diags),
                 })
             },
-            pb::validate_resource_config::Response,
-            diagnostics
+            pb::validate_resource_config::Response
         )
     }
 
@@ -473,8 +517,7 @@ impl Provider for ProviderService {
                     diagnostics: diagnostics_to_proto(&d.validate(&config)),
                 })
             },
-            pb::validate_data_resource_config::Response,
-            diagnostics
+            pb::validate_data_resource_config::Response
         )
     }
 
@@ -495,8 +538,7 @@ impl Provider for ProviderService {
                     diagnostics: diagnostics_to_proto(&e.validate(&config)),
                 })
             },
-            pb::validate_ephemeral_resource_config::Response,
-            diagnostics
+            pb::validate_ephemeral_resource_config::Response
         )
     }
 
@@ -504,56 +546,88 @@ impl Provider for ProviderService {
         &self,
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
-        answer!("UpgradeResourceState", self.upgrade(request.into_inner()), pb::upgrade_resource_state::Response, diagnostics)
+        answer!(
+            "UpgradeResourceState",
+            self.upgrade(request.into_inner()),
+            pb::upgrade_resource_state::Response
+        )
     }
 
     async fn read_resource(
         &self,
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
-        answer!("ReadResource", self.read(request.into_inner()), pb::read_resource::Response, diagnostics)
+        answer!(
+            "ReadResource",
+            self.read(request.into_inner()),
+            pb::read_resource::Response
+        )
     }
 
     async fn plan_resource_change(
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
-        answer!("PlanResourceChange", self.plan(request.into_inner()), pb::plan_resource_change::Response, diagnostics)
+        answer!(
+            "PlanResourceChange",
+            self.plan(request.into_inner()),
+            pb::plan_resource_change::Response
+        )
     }
 
     async fn apply_resource_change(
         &self,
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
-        answer!("ApplyResourceChange", self.apply(request.into_inner()), pb::apply_resource_change::Response, diagnostics)
+        answer!(
+            "ApplyResourceChange",
+            self.apply(request.into_inner()),
+            pb::apply_resource_change::Response
+        )
     }
 
     async fn import_resource_state(
         &self,
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
-        answer!("ImportResourceState", self.import(request.into_inner()), pb::import_resource_state::Response, diagnostics)
+        answer!(
+            "ImportResourceState",
+            self.import(request.into_inner()),
+            pb::import_resource_state::Response
+        )
     }
 
     async fn read_data_source(
         &self,
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        answer!("ReadDataSource", self.read_data(request.into_inner()), pb::read_data_source::Response, diagnostics)
+        answer!(
+            "ReadDataSource",
+            self.read_data(request.into_inner()),
+            pb::read_data_source::Response
+        )
     }
 
     async fn open_ephemeral_resource(
         &self,
         request: Request<pb::open_ephemeral_resource::Request>,
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
-        answer!("OpenEphemeralResource", self.open(request.into_inner()), pb::open_ephemeral_resource::Response, diagnostics)
+        answer!(
+            "OpenEphemeralResource",
+            self.open(request.into_inner()),
+            pb::open_ephemeral_resource::Response
+        )
     }
 
     async fn close_ephemeral_resource(
         &self,
         request: Request<pb::close_ephemeral_resource::Request>,
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
-        answer!("CloseEphemeralResource", self.close(request.into_inner()), pb::close_ephemeral_resource::Response, diagnostics)
+        answer!(
+            "CloseEphemeralResource",
+            self.close(request.into_inner()),
+            pb::close_ephemeral_resource::Response
+        )
     }
 
     async fn stop_provider(

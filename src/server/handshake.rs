@@ -39,7 +39,10 @@ pub fn negotiate_version(offered: Option<&str>) -> u32 {
         .split(',')
         .any(|v| v.trim().parse::<u32>().ok() == Some(APP_PROTOCOL_VERSION));
     if !offers_ours {
-        tracing::warn!(offered = offered.unwrap_or(""), "Terraform did not offer plugin protocol 6; this provider needs Terraform 1.0 or later");
+        tracing::warn!(
+            offered = offered.unwrap_or(""),
+            "Terraform did not offer plugin protocol 6; this provider needs Terraform 1.0 or later"
+        );
     }
     APP_PROTOCOL_VERSION
 }

@@ -66,7 +66,9 @@ pub fn generate_server_certificate() -> Result<(CertificateDer<'static>, Private
     let key = KeyPair::generate().map_err(|e| e.to_string())?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| e.to_string())?;
     params.distinguished_name.push(DnType::CommonName, "localhost");
-    params.distinguished_name.push(DnType::OrganizationName, "terraform-provider-sei");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "terraform-provider-sei");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -86,7 +88,10 @@ pub fn server_config(
     client_cert: CertificateDer<'static>,
 ) -> Result<rustls::ServerConfig, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(PinnedClientCert::new(client_cert, provider.signature_verification_algorithms));
+    let verifier = Arc::new(PinnedClientCert::new(
+        client_cert,
+        provider.signature_verification_algorithms,
+    ));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -240,7 +245,10 @@ pub fn accept_tls(
     ReceiverStream::new(rx)
 }
 
-pub fn accept_plain(listener: TcpListener, shutdown: CancellationToken) -> ReceiverStream<Result<PlainConn, io::Error>> {
+pub fn accept_plain(
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> ReceiverStream<Result<PlainConn, io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         loop {
@@ -275,6 +283,8 @@ mod tests {
         let err = verifier.verify_client_cert(&other, &[], now).unwrap_err();
         assert_eq!(err, rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer));
         assert!(verifier.client_auth_mandatory());
-        assert!(verifier.supported_verify_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(verifier
+            .supported_verify_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 }

@@ -28,7 +28,9 @@ pub struct CredentialValidator {
 
 impl fmt::Debug for CredentialValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialValidator").field("client", &self.client).finish_non_exhaustive()
+        f.debug_struct("CredentialValidator")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
     }
 }
 
@@ -70,13 +72,21 @@ impl CredentialValidator {
     pub(crate) async fn identity(&self, check: &CredentialCheck, cancel: &CancellationToken) -> IdentityReply {
         let key = self.credential_key(check);
         let auth = check.auth();
-        single_flight(&self.identities, key, || async { self.client.user(&auth, cancel).await }, |r| {
-            is_transient(&r.result)
-        })
+        single_flight(
+            &self.identities,
+            key,
+            || async { self.client.user(&auth, cancel).await },
+            |r| is_transient(&r.result),
+        )
         .await
     }
 
-    pub(crate) async fn repositories(&self, check: &CredentialCheck, workspace: &str, cancel: &CancellationToken) -> ListingReply {
+    pub(crate) async fn repositories(
+        &self,
+        check: &CredentialCheck,
+        workspace: &str,
+        cancel: &CancellationToken,
+    ) -> ListingReply {
         let cred = self.credential_key(check);
         let key = self.key(&[&cred, workspace.as_bytes()]);
         let auth = check.auth();

@@ -220,7 +220,9 @@ impl CredentialValidator {
                 Ok(repos) => {
                     visible.insert(ws.clone());
                     for (j, full) in check.repositories.iter().enumerate() {
-                        let Some((rws, slug)) = full.split_once('/') else { continue };
+                        let Some((rws, slug)) = full.split_once('/') else {
+                            continue;
+                        };
                         if rws.to_lowercase() != *ws {
                             continue;
                         }
@@ -254,7 +256,10 @@ impl CredentialValidator {
 
         if !scopes_known {
             if let Some((ws, slug)) = first_repo {
-                let probe = self.client().pull_request_probe(&check.auth(), &ws, &slug, cancel).await;
+                let probe = self
+                    .client()
+                    .pull_request_probe(&check.auth(), &ws, &slug, cancel)
+                    .await;
                 if let Err(e @ BitbucketError::Forbidden { .. }) = &probe.result {
                     report.problems.push(identity_problem(check, e));
                 }
@@ -324,7 +329,11 @@ fn identity_problem(check: &CredentialCheck, e: &BitbucketError) -> Problem {
                 detail,
             }
         }
-        BitbucketError::Forbidden { message, required, granted } => Problem {
+        BitbucketError::Forbidden {
+            message,
+            required,
+            granted,
+        } => Problem {
             kind: ProblemKind::MissingScopes,
             subject: Subject::Secret,
             summary: format!("The credential for {who} lacks required Bitbucket scopes."),
@@ -334,7 +343,11 @@ fn identity_problem(check: &CredentialCheck, e: &BitbucketError) -> Problem {
                 format!(
                     "Bitbucket answered 403 for {who}: {message} Missing: {}. Granted: {}.",
                     required.join(", "),
-                    if granted.is_empty() { "none".to_string() } else { granted.join(", ") }
+                    if granted.is_empty() {
+                        "none".to_string()
+                    } else {
+                        granted.join(", ")
+                    }
                 )
             },
         },

@@ -26,11 +26,7 @@ pub fn default_required_scopes(auth: AuthType) -> Vec<String> {
 /// implications: `x:write`/`x:admin` imply `x`, and `pullrequest` implies
 /// `repository`.
 pub fn missing_scopes(required: &[String], granted: &[String]) -> Vec<String> {
-    required
-        .iter()
-        .filter(|r| !covers(granted, r))
-        .cloned()
-        .collect()
+    required.iter().filter(|r| !covers(granted, r)).cloned().collect()
 }
 
 fn covers(granted: &[String], wanted: &str) -> bool {
@@ -60,7 +56,12 @@ mod tests {
         let granted = v(&["read:user:bitbucket", "write:repository:bitbucket"]);
         assert_eq!(
             missing_scopes(&required, &granted),
-            v(&["read:workspace:bitbucket", "read:project:bitbucket", "read:repository:bitbucket", "read:pullrequest:bitbucket"])
+            v(&[
+                "read:workspace:bitbucket",
+                "read:project:bitbucket",
+                "read:repository:bitbucket",
+                "read:pullrequest:bitbucket"
+            ])
         );
     }
 

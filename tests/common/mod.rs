@@ -58,7 +58,9 @@ impl SandboxProc {
             .spawn()
             .expect("start sei-sandbox");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let base = line
             .trim()
             .strip_prefix("sei-sandbox listening on ")
@@ -84,7 +86,12 @@ impl SandboxProc {
     }
 
     pub fn get(&self, path: &str) -> Value {
-        self.http.get(format!("{}{path}", self.base)).send().unwrap().json().unwrap()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
     }
 
     pub fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -107,7 +114,10 @@ impl SandboxProc {
     }
 
     pub fn reset_counters(&self) {
-        self.http.delete(format!("{}/_sandbox/counters", self.base)).send().unwrap();
+        self.http
+            .delete(format!("{}/_sandbox/counters", self.base))
+            .send()
+            .unwrap();
     }
 
     /// Calls received on routes whose label starts with `prefix`, such as
@@ -134,7 +144,12 @@ impl SandboxProc {
         let c = self.counters();
         c["routes"]
             .as_object()
-            .map(|m| m.iter().filter(|(k, _)| k.contains(" /bitbucket/")).map(|(_, v)| v.as_u64().unwrap_or(0)).sum())
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.contains(" /bitbucket/"))
+                    .map(|(_, v)| v.as_u64().unwrap_or(0))
+                    .sum()
+            })
             .unwrap_or(0)
     }
 
@@ -142,12 +157,22 @@ impl SandboxProc {
         let c = self.counters();
         c["routes"]
             .as_object()
-            .map(|m| m.iter().filter(|(k, _)| k.contains(" /sei/")).map(|(_, v)| v.as_u64().unwrap_or(0)).sum())
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.contains(" /sei/"))
+                    .map(|(_, v)| v.as_u64().unwrap_or(0))
+                    .sum()
+            })
             .unwrap_or(0)
     }
 
     pub fn fault(&self, fault: Value) {
-        let r = self.http.post(format!("{}/_sandbox/faults", self.base)).json(&fault).send().unwrap();
+        let r = self
+            .http
+            .post(format!("{}/_sandbox/faults", self.base))
+            .json(&fault)
+            .send()
+            .unwrap();
         assert_eq!(r.status().as_u16(), 201, "fault not accepted");
     }
 
@@ -174,7 +199,11 @@ impl SandboxProc {
     }
 
     pub fn all_integrations(&self) -> Vec<Value> {
-        let (_, v) = self.send("POST", "/sei/api/v1/integrations/list", Some(serde_json::json!({"filter": {}})));
+        let (_, v) = self.send(
+            "POST",
+            "/sei/api/v1/integrations/list",
+            Some(serde_json::json!({"filter": {}})),
+        );
         v["records"].as_array().cloned().unwrap_or_default()
     }
 }
@@ -210,11 +239,23 @@ impl Out {
     }
 
     pub fn errors(&self) -> Vec<Value> {
-        self.diagnostics().into_iter().filter(|d| d["severity"] == "error").collect()
+        self.diagnostics()
+            .into_iter()
+            .filter(|d| d["severity"] == "error")
+            .collect()
     }
 
     pub fn warnings(&self) -> Vec<Value> {
-        self.diagnostics().into_iter().filter(|d| d["severity"] == "warning" && !d["summary"].as_str().unwrap_or("").contains("Provider development overrides")).collect()
+        self.diagnostics()
+            .into_iter()
+            .filter(|d| {
+                d["severity"] == "warning"
+                    && !d["summary"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("Provider development overrides")
+            })
+            .collect()
     }
 }
 
@@ -352,7 +393,10 @@ impl Tf {
 /// The 1-based line of the first occurrence of `needle` in main.tf.
 pub fn line_of(tf: &Tf, needle: &str) -> u64 {
     let text = std::fs::read_to_string(tf.work().join("main.tf")).unwrap();
-    text.lines().position(|l| l.contains(needle)).map(|i| i as u64 + 1).unwrap_or_else(|| panic!("{needle:?} not in main.tf"))
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i as u64 + 1)
+        .unwrap_or_else(|| panic!("{needle:?} not in main.tf"))
 }
 
 /// The start line of a diagnostic's source range.
@@ -361,5 +405,9 @@ pub fn diag_line(d: &Value) -> u64 {
 }
 
 pub fn diag_text(d: &Value) -> String {
-    format!("{} {}", d["summary"].as_str().unwrap_or(""), d["detail"].as_str().unwrap_or(""))
+    format!(
+        "{} {}",
+        d["summary"].as_str().unwrap_or(""),
+        d["detail"].as_str().unwrap_or("")
+    )
 }
