@@ -1,0 +1,94 @@
+//! Crash safety of `--state`: SIGKILL the sandbox while writes are in
+//! flight, restart it, and find every write that was answered 200.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+fn start(seed: &std::path::Path, state: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sei-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--seed"])
+        .arg(seed)
+        .arg("--state")
+        .arg(state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("sei-sandbox listening on ").expect("ready line").to_string();
+    (child, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_write_survives_sigkill() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sandbox/seed.json"));
+    let state = dir.path().join("state.json");
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let client = reqwest::Client::new();
+    for round in 0..6 {
+        let (mut child, base) = start(&seed, &state);
+        // Everything acknowledged before this restart is still there.
+        let listed: serde_json::Value = client
+            .post(format!("{base}/sei/api/v1/integrations/list"))
+            .header("Authorization", "ApiKey sandbox-sei-api-key")
+            .json(&json!({"filter": {}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let names: std::collections::HashSet<String> = listed["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect();
+        for name in acknowledged.lock().unwrap().iter() {
+            assert!(names.contains(name), "round {round}: acknowledged write {name} was lost");
+        }
+        // Writers run until the process dies under them.
+        let acked_this_round = Arc::new(AtomicUsize::new(0));
+        let mut writers = Vec::new();
+        for w in 0..6 {
+            let (client, base, acknowledged, acked) =
+                (client.clone(), base.clone(), acknowledged.clone(), acked_this_round.clone());
+            writers.push(tokio::spawn(async move {
+                for i in 0.. {
+                    let name = format!("r{round}-w{w}-{i}");
+                    let sent = client
+                        .post(format!("{base}/sei/api/v1/integrations"))
+                        .header("Authorization", "ApiKey sandbox-sei-api-key")
+                        .json(&json!({"name": name, "application": "bitbucket", "url": "https://bitbucket.org",
+                                      "satellite": true, "tags": [], "metadata": {}}))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status().is_success() => {
+                            acknowledged.lock().unwrap().push(name);
+                            acked.fetch_add(1, Ordering::SeqCst);
+                        }
+                        _ => return,
+                    }
+                }
+            }));
+        }
+        while acked_this_round.load(Ordering::SeqCst) < 15 {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        child.kill().unwrap(); // SIGKILL, with writes in flight
+        child.wait().unwrap();
+        for w in writers {
+            w.await.unwrap();
+        }
+    }
+    assert!(acknowledged.lock().unwrap().len() >= 90);
+}
