@@ -44,8 +44,12 @@ fn value_of(ty: Type, allow_unknown: bool) -> BoxedStrategy<Value> {
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         Type::Number => number().prop_map(Value::Number).boxed(),
         Type::String => ".{0,12}".prop_map(Value::String).boxed(),
-        Type::List(e) => prop::collection::vec(value_of(*e, allow_unknown), 0..3).prop_map(Value::List).boxed(),
-        Type::Set(e) => prop::collection::vec(value_of(*e, allow_unknown), 0..3).prop_map(Value::Set).boxed(),
+        Type::List(e) => prop::collection::vec(value_of(*e, allow_unknown), 0..3)
+            .prop_map(Value::List)
+            .boxed(),
+        Type::Set(e) => prop::collection::vec(value_of(*e, allow_unknown), 0..3)
+            .prop_map(Value::Set)
+            .boxed(),
         Type::Map(e) => prop::collection::btree_map("[a-z]{1,4}", value_of(*e, allow_unknown), 0..3)
             .prop_map(Value::Map)
             .boxed(),
@@ -62,7 +66,9 @@ fn value_of(ty: Type, allow_unknown: bool) -> BoxedStrategy<Value> {
             .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<BTreeMap<_, _>>()))
             .boxed(),
         Type::Dynamic => leaf_type()
-            .prop_flat_map(move |t| value_of(t.clone(), allow_unknown).prop_map(move |v| Value::Dynamic(t.clone(), Box::new(v))))
+            .prop_flat_map(move |t| {
+                value_of(t.clone(), allow_unknown).prop_map(move |v| Value::Dynamic(t.clone(), Box::new(v)))
+            })
             .boxed(),
     };
     let mut options = vec![(6, known), (1, Just(Value::Null).boxed())];
@@ -141,7 +147,10 @@ fn terraform_fixtures_decode() {
         other => panic!("{other:?}"),
     }
     // Re-encoding keeps the refinement.
-    assert_eq!(decode_msgpack(&encode_msgpack(&prefixed, &Type::String).unwrap(), &Type::String).unwrap(), prefixed);
+    assert_eq!(
+        decode_msgpack(&encode_msgpack(&prefixed, &Type::String).unwrap(), &Type::String).unwrap(),
+        prefixed
+    );
     // Big numbers: int64, uint64 beyond i64, and a decimal string.
     assert_eq!(
         decode_msgpack(&[0xd3, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &Type::Number).unwrap(),
@@ -152,7 +161,10 @@ fn terraform_fixtures_decode() {
         decode_msgpack(big, &Type::Number).unwrap(),
         Value::Number(Number::from_str("123456789012345678901234567890").unwrap())
     );
-    assert_eq!(encode_msgpack(&decode_msgpack(big, &Type::Number).unwrap(), &Type::Number).unwrap(), big);
+    assert_eq!(
+        encode_msgpack(&decode_msgpack(big, &Type::Number).unwrap(), &Type::Number).unwrap(),
+        big
+    );
     let decimal = Value::Number(Number::from_str("0.1").unwrap());
     assert_eq!(encode_msgpack(&decimal, &Type::Number).unwrap(), b"\xa30.1");
     // Dynamic: [bin(type JSON), value].
@@ -161,7 +173,10 @@ fn terraform_fixtures_decode() {
         decode_msgpack(dynamic, &Type::Dynamic).unwrap(),
         Value::Dynamic(Type::String, Box::new(Value::string("hi")))
     );
-    assert_eq!(encode_msgpack(&decode_msgpack(dynamic, &Type::Dynamic).unwrap(), &Type::Dynamic).unwrap(), dynamic);
+    assert_eq!(
+        encode_msgpack(&decode_msgpack(dynamic, &Type::Dynamic).unwrap(), &Type::Dynamic).unwrap(),
+        dynamic
+    );
 }
 
 #[test]
@@ -169,8 +184,17 @@ fn json_keeps_precision_and_reads_dynamic_values() {
     let ty = obj(&[("n", Type::Number), ("d", Type::Dynamic)]);
     let text = br#"{"n": 123456789012345678901234567890.000000000000000001, "d": {"value": ["a"], "type": ["list", "string"]}}"#;
     let v = decode_json(text, &ty).unwrap();
-    assert_eq!(v.get("n"), &Value::Number(Number::from_str("123456789012345678901234567890.000000000000000001").unwrap()));
-    assert_eq!(v.get("d"), &Value::Dynamic(Type::list(Type::String), Box::new(Value::List(vec![Value::string("a")]))));
+    assert_eq!(
+        v.get("n"),
+        &Value::Number(Number::from_str("123456789012345678901234567890.000000000000000001").unwrap())
+    );
+    assert_eq!(
+        v.get("d"),
+        &Value::Dynamic(
+            Type::list(Type::String),
+            Box::new(Value::List(vec![Value::string("a")]))
+        )
+    );
     let again = encode_json(&v, &ty).unwrap();
     assert_eq!(decode_json(again.as_bytes(), &ty).unwrap(), v);
 }
@@ -179,8 +203,14 @@ fn json_keeps_precision_and_reads_dynamic_values() {
 fn objects_must_match_their_type() {
     let ty = obj(&[("a", Type::String)]);
     let extra = b"\x82\xa1a\xc0\xa1b\xc0";
-    assert!(decode_msgpack(extra, &ty).unwrap_err().to_string().contains("unsupported attribute"));
+    assert!(decode_msgpack(extra, &ty)
+        .unwrap_err()
+        .to_string()
+        .contains("unsupported attribute"));
     let missing = b"\x80";
     assert!(decode_msgpack(missing, &ty).is_err());
-    assert!(decode_msgpack(b"\xa1a\x00", &Type::String).unwrap_err().to_string().contains("trailing"));
+    assert!(decode_msgpack(b"\xa1a\x00", &Type::String)
+        .unwrap_err()
+        .to_string()
+        .contains("trailing"));
 }

@@ -29,7 +29,13 @@ fn expected(block: &Value, container: &str, out: &mut BTreeSet<Entry>) {
         } else {
             "Read-Only"
         };
-        out.insert((container.into(), name.clone(), kind.into(), a["sensitive"] == true, a["write_only"] == true));
+        out.insert((
+            container.into(),
+            name.clone(),
+            kind.into(),
+            a["sensitive"] == true,
+            a["write_only"] == true,
+        ));
         let t = &a["type"];
         if t[0] == "list" || t[0] == "set" {
             if let Some(obj) = t[1].as_array().filter(|o| o[0] == "object") {
@@ -40,7 +46,11 @@ fn expected(block: &Value, container: &str, out: &mut BTreeSet<Entry>) {
         }
     }
     for (name, b) in block["block_types"].as_object().into_iter().flatten() {
-        let kind = if b["min_items"].as_u64().unwrap_or(0) > 0 { "Required" } else { "Optional" };
+        let kind = if b["min_items"].as_u64().unwrap_or(0) > 0 {
+            "Required"
+        } else {
+            "Optional"
+        };
         out.insert((container.into(), name.clone(), kind.into(), false, false));
         expected(&b["block"], name, out);
     }
@@ -67,13 +77,30 @@ fn documented(page: &str) -> BTreeSet<Entry> {
             kind.clear();
         } else if let Some(k) = line.strip_prefix("### ") {
             kind = k.to_string();
-        } else if let Some(k) = line.strip_suffix(':').filter(|k| ["Required", "Optional", "Read-Only"].contains(k)) {
+        } else if let Some(k) = line
+            .strip_suffix(':')
+            .filter(|k| ["Required", "Optional", "Read-Only"].contains(k))
+        {
             kind = k.to_string();
         } else if let Some(rest) = line.strip_prefix("- `") {
             let (name, rest) = rest.split_once('`').unwrap();
-            let marks = rest.trim_start().strip_prefix('(').and_then(|r| r.split_once(')')).map(|(m, _)| m).unwrap_or("");
-            assert!(!kind.is_empty(), "{page}: `{name}` is outside a Required/Optional/Read-Only section");
-            out.insert((container.clone(), name.to_string(), kind.clone(), marks.contains("Sensitive"), marks.contains("Write-only")));
+            let marks = rest
+                .trim_start()
+                .strip_prefix('(')
+                .and_then(|r| r.split_once(')'))
+                .map(|(m, _)| m)
+                .unwrap_or("");
+            assert!(
+                !kind.is_empty(),
+                "{page}: `{name}` is outside a Required/Optional/Read-Only section"
+            );
+            out.insert((
+                container.clone(),
+                name.to_string(),
+                kind.clone(),
+                marks.contains("Sensitive"),
+                marks.contains("Write-only"),
+            ));
         }
     }
     assert!(in_schema, "{page} has no ## Schema section");
@@ -90,7 +117,10 @@ fn every_page_matches_the_schema() {
         ("ephemeral_resource_schemas", "ephemeral-resources"),
     ] {
         for (name, s) in schema[key].as_object().unwrap() {
-            pages.push((format!("docs/{dir}/{}.md", name.trim_start_matches("sei_")), s["block"].clone()));
+            pages.push((
+                format!("docs/{dir}/{}.md", name.trim_start_matches("sei_")),
+                s["block"].clone(),
+            ));
         }
     }
     assert_eq!(pages.len(), 7);

@@ -28,7 +28,13 @@ fn example_dirs() -> Vec<std::path::PathBuf> {
 #[test]
 fn examples_are_formatted_and_validate() {
     let tf = Tf::new();
-    let fmt = tf.run(&["fmt", "-check", "-recursive", "-diff", repo_root().join("examples").to_str().unwrap()]);
+    let fmt = tf.run(&[
+        "fmt",
+        "-check",
+        "-recursive",
+        "-diff",
+        repo_root().join("examples").to_str().unwrap(),
+    ]);
     assert_eq!(fmt.code, 0, "terraform fmt -check failed:\n{}", fmt.all());
     let dirs = example_dirs();
     assert!(dirs.len() >= 8, "{dirs:?}");

@@ -61,14 +61,18 @@ fn start_plugin(client_cert_pem: &str, env: &[(&str, &str)]) -> Plugin {
     }
     let mut child = cmd.spawn().unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let parts: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(parts.len(), 6, "{line}");
     assert_eq!(&parts[..3], ["1", "6", "tcp"]);
     assert_eq!(parts[4], "grpc");
     let addr: SocketAddr = parts[3].parse().unwrap();
     assert!((10000..=25000).contains(&addr.port()));
-    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD.decode(parts[5]).unwrap();
+    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(parts[5])
+        .unwrap();
     Plugin {
         child,
         addr,
@@ -119,7 +123,10 @@ impl ServerCertVerifier for PinnedServer {
 
 async fn connect(plugin: &Plugin, id: &ClientIdentity) -> Result<Channel, tonic::transport::Error> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(PinnedServer(plugin.server_cert.clone(), provider.signature_verification_algorithms));
+    let verifier = Arc::new(PinnedServer(
+        plugin.server_cert.clone(),
+        provider.signature_verification_algorithms,
+    ));
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -135,7 +142,9 @@ async fn connect(plugin: &Plugin, id: &ClientIdentity) -> Result<Channel, tonic:
             let connector = connector.clone();
             async move {
                 let tcp = tokio::net::TcpStream::connect(addr).await?;
-                let tls = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await?;
+                let tls = connector
+                    .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                    .await?;
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
         }))
@@ -195,7 +204,10 @@ async fn refuses_other_client_certificates_and_exits_on_shutdown() {
 
     let refused = match connect(&plugin, &intruder).await {
         Err(_) => true,
-        Ok(ch) => ProviderClient::new(ch).get_provider_schema(pb::get_provider_schema::Request {}).await.is_err(),
+        Ok(ch) => ProviderClient::new(ch)
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .is_err(),
     };
     assert!(refused, "a client with another certificate must be refused");
 
@@ -209,7 +221,9 @@ async fn refuses_other_client_certificates_and_exits_on_shutdown() {
     let api_key = provider.attributes.iter().find(|a| a.name == "api_key").unwrap();
     assert!(api_key.sensitive);
     assert!(schema.resource_schemas.contains_key("sei_bitbucket_integration"));
-    assert!(schema.ephemeral_resource_schemas.contains_key("sei_bitbucket_oauth_token"));
+    assert!(schema
+        .ephemeral_resource_schemas
+        .contains_key("sei_bitbucket_oauth_token"));
     shutdown_and_wait(plugin, channel).await;
 }
 
@@ -256,7 +270,10 @@ async fn provider_block_is_checked_at_its_paths_and_the_key_never_logged() {
         .into_inner()
         .diagnostics;
     assert_eq!(diags.len(), 1);
-    assert!(diags[0].detail.contains("api_key") && diags[0].detail.contains("SEI_API_KEY"), "{diags:?}");
+    assert!(
+        diags[0].detail.contains("api_key") && diags[0].detail.contains("SEI_API_KEY"),
+        "{diags:?}"
+    );
 
     let diags = client
         .configure_provider(pb::configure_provider::Request {
@@ -274,7 +291,10 @@ async fn provider_block_is_checked_at_its_paths_and_the_key_never_logged() {
     assert!(diags.is_empty(), "{diags:?}");
 
     let stderr = shutdown_and_wait(plugin, channel).await;
-    assert!(stderr.contains("\"@level\":\"debug\""), "TRACE logging was on: {stderr}");
+    assert!(
+        stderr.contains("\"@level\":\"debug\""),
+        "TRACE logging was on: {stderr}"
+    );
     assert!(!stderr.contains("sekret-123"), "the API key leaked into the logs");
 }
 
@@ -282,7 +302,10 @@ async fn provider_block_is_checked_at_its_paths_and_the_key_never_logged() {
 async fn malformed_values_in_every_rpc_are_diagnostics_not_crashes() {
     terraform_provider_sei::clients::install_crypto_provider();
     let terraform = client_identity();
-    let plugin = start_plugin(&terraform.pem, &[("SEI_API_KEY", "k"), ("SEI_ENDPOINT", "http://127.0.0.1:9/x")]);
+    let plugin = start_plugin(
+        &terraform.pem,
+        &[("SEI_API_KEY", "k"), ("SEI_ENDPOINT", "http://127.0.0.1:9/x")],
+    );
     let channel = connect(&plugin, &terraform).await.unwrap();
     let mut client = ProviderClient::new(channel.clone());
     let garbage = || {
@@ -408,15 +431,200 @@ async fn malformed_values_in_every_rpc_are_diagnostics_not_crashes() {
         .diagnostics;
     assert!(is_error(&d));
     // Still serving.
-    client.get_provider_schema(pb::get_provider_schema::Request {}).await.unwrap();
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
     shutdown_and_wait(plugin, channel).await;
 }
 
 #[test]
 fn run_by_hand_it_explains_itself_and_exits_1() {
-    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-sei")).env_clear().output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-sei"))
+        .env_clear()
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("This binary is a plugin") && stderr.contains("dev_overrides"), "{stderr}");
+    assert!(
+        stderr.contains("This binary is a plugin") && stderr.contains("dev_overrides"),
+        "{stderr}"
+    );
     assert!(out.stdout.is_empty(), "stdout is for the handshake only");
+}
+
+fn start_plain(env: &[(&str, &str)], args: &[&str]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-sei"));
+    cmd.env_clear().args(args).stdout(Stdio::piped()).stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "no handshake or reattach line: {text}"
+        );
+        text.push_str(&line);
+        if line.contains("|grpc|") || line.contains("TF_REATTACH_PROVIDERS=") {
+            break;
+        }
+    }
+    (child, text)
+}
+
+async fn plaintext(addr: &str) -> Channel {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tls_can_be_disabled_for_terraform() {
+    let (mut child, line) = start_plain(
+        &[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
+            ("TF_DISABLE_PLUGIN_TLS", "1"),
+        ],
+        &[],
+    );
+    assert!(line.ends_with("|grpc|\n"), "no certificate when TLS is off: {line:?}");
+    let addr = line.split('|').nth(3).unwrap().to_string();
+    let channel = plaintext(&addr).await;
+    ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
+    assert!(tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap()
+        .success());
+}
+
+#[tokio::test]
+async fn debug_mode_prints_a_reattach_value_that_works() {
+    let (mut child, text) = start_plain(&[], &["--debug"]);
+    let json = text
+        .split("TF_REATTACH_PROVIDERS='")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let entry = &v["registry.terraform.io/sei-oss/sei"];
+    assert_eq!(entry["Protocol"], "grpc");
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Pid"], child.id());
+    let channel = plaintext(entry["Addr"]["String"].as_str().unwrap()).await;
+    ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigint_is_ignored_and_stop_provider_cancels_in_flight_work() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let seed = terraform_provider_sei::sandbox::parse_seed(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sandbox/seed.json")).unwrap(),
+    )
+    .unwrap();
+    let sb = terraform_provider_sei::sandbox::start(seed, None, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // Bitbucket answers 429 and asks for a minute's patience.
+    reqwest::Client::new()
+        .post(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(&serde_json::json!({"path": "/bitbucket/*", "status": 429, "count": 100, "retry_after": 60}))
+        .send()
+        .await
+        .unwrap();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(provider_config(&[
+                ("api_key", Value::string("sandbox-sei-api-key")),
+                ("endpoint", Value::string(sb.sei_endpoint())),
+                ("bitbucket_api_url", Value::string(sb.bitbucket_api_url())),
+            ])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+
+    // Ctrl-C in Terraform's terminal reaches the plugin too; it must live on.
+    let status = Command::new("kill")
+        .args(["-INT", &plugin.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+
+    let ty = terraform_provider_sei::resources::BitbucketCredentialResource::new();
+    let ty = terraform_provider_sei::resources::Resource::schema(&ty).value_type();
+    let config = Value::object([
+        ("auth_type", Value::string("api_token")),
+        ("username", Value::string("ops@acme.example")),
+        ("password", Value::string("ATATT-sandbox-ops-token")),
+    ]);
+    let dv = pb::DynamicValue {
+        msgpack: encode_msgpack(&config, &ty).unwrap(),
+        json: vec![],
+    };
+    let mut planning = client.clone();
+    let plan = tokio::spawn(async move {
+        planning
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: "sei_bitbucket_credential".into(),
+                prior_state: None,
+                proposed_new_state: Some(dv.clone()),
+                config: Some(dv),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    });
+    let counters = format!("{}/_sandbox/counters", sb.base_url());
+    loop {
+        let c: serde_json::Value = reqwest::get(&counters).await.unwrap().json().await.unwrap();
+        if c["routes"]["GET /bitbucket/2.0/user"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    client.stop_provider(pb::stop_provider::Request {}).await.unwrap();
+    let planned = plan.await.unwrap();
+    let text: String = planned
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.summary, d.detail))
+        .collect();
+    assert!(
+        text.contains("cancelled"),
+        "the backoff wait was cancelled, not waited out: {text}"
+    );
+    // The provider keeps serving after StopProvider.
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    shutdown_and_wait(plugin, channel).await;
 }

@@ -23,8 +23,10 @@ fn packaged_provider_installs_from_a_filesystem_mirror_and_plans() {
     let sums = std::fs::read_to_string(mirror.join("terraform-provider-sei_0.1.0_SHA256SUMS")).unwrap();
     assert_eq!(sums.lines().count(), 2, "the zip and the manifest: {sums}");
     assert!(sums.contains("_manifest.json"));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(mirror.join("terraform-provider-sei_0.1.0_manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(mirror.join("terraform-provider-sei_0.1.0_manifest.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(manifest["metadata"]["protocol_versions"][0], "6.0");
     // Only the zip belongs in the mirror directory Terraform scans.
     std::fs::remove_file(mirror.join("terraform-provider-sei_0.1.0_SHA256SUMS")).unwrap();
@@ -50,6 +52,12 @@ fn packaged_provider_installs_from_a_filesystem_mirror_and_plans() {
     assert!(init.stdout.contains("Installed sei-oss/sei v0.1.0"), "{}", init.stdout);
     let plan = tf.ok(&["plan", "-no-color", "-input=false"]);
     assert!(plan.stdout.contains("1 to add"), "{}", plan.stdout);
-    assert!(!plan.all().contains("development overrides"), "installed, not overridden");
-    assert!(tf.sandbox.bitbucket_calls() >= 1, "the installed provider checked the credential live");
+    assert!(
+        !plan.all().contains("development overrides"),
+        "installed, not overridden"
+    );
+    assert!(
+        tf.sandbox.bitbucket_calls() >= 1,
+        "the installed provider checked the credential live"
+    );
 }

@@ -18,8 +18,13 @@ fn seed() -> sandbox::Seed {
 
 async fn start() -> (RunningSandbox, Client) {
     terraform_provider_sei::clients::install_crypto_provider();
-    let sb = sandbox::start(seed(), None, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let sb = sandbox::start(seed(), None, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     (sb, client)
 }
 
@@ -34,7 +39,10 @@ impl Sei<'_> {
     }
 
     async fn send(&self, method: reqwest::Method, tail: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut rb = self.c.request(method, self.url(tail)).header("Authorization", format!("ApiKey {KEY}"));
+        let mut rb = self
+            .c
+            .request(method, self.url(tail))
+            .header("Authorization", format!("ApiKey {KEY}"));
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -63,11 +71,26 @@ async fn create_checks_in_order_with_exact_messages() {
     let (sb, c) = start().await;
     let sei = Sei { sb: &sb, c: &c };
     let cases = [
-        (json!({"name": "x"}), "Invalid application provided for integration Request"),
-        (json!({"name": "x", "application": "jira"}), "Invalid application provided for integration Request"),
-        (json!({"name": "  ", "application": "bitbucket"}), "The integration name can't be empty"),
-        (json!({"name": "x", "application": "bitbucket"}), "Invalid type provided for integration Request"),
-        (json!({"name": "x", "application": "bitbucket", "method": "token"}), "Unsupported token_type provided."),
+        (
+            json!({"name": "x"}),
+            "Invalid application provided for integration Request",
+        ),
+        (
+            json!({"name": "x", "application": "jira"}),
+            "Invalid application provided for integration Request",
+        ),
+        (
+            json!({"name": "  ", "application": "bitbucket"}),
+            "The integration name can't be empty",
+        ),
+        (
+            json!({"name": "x", "application": "bitbucket"}),
+            "Invalid type provided for integration Request",
+        ),
+        (
+            json!({"name": "x", "application": "bitbucket", "method": "token"}),
+            "Unsupported token_type provided.",
+        ),
     ];
     for (body, message) in cases {
         let (status, v) = sei.create(body).await;
@@ -82,8 +105,14 @@ async fn create_checks_in_order_with_exact_messages() {
     assert_eq!(created["name"], "bb-prod", "names are trimmed");
     assert_eq!(created["authentication"], "api_key");
     assert_eq!(created["append_metadata"], false);
-    assert!(created.get("created_at").is_none() && created.get("updated_at").is_none(), "create answers without timestamps");
-    assert!(created.get("apikey").is_none() && !created.to_string().contains(OPS.1), "secrets are never returned");
+    assert!(
+        created.get("created_at").is_none() && created.get("updated_at").is_none(),
+        "create answers without timestamps"
+    );
+    assert!(
+        created.get("apikey").is_none() && !created.to_string().contains(OPS.1),
+        "secrets are never returned"
+    );
     let id = created["id"].as_str().unwrap();
     assert!(id.chars().all(|c| c.is_ascii_digit()));
     let (status, got) = sei.send(reqwest::Method::GET, &format!("/{id}"), None).await;
@@ -93,7 +122,10 @@ async fn create_checks_in_order_with_exact_messages() {
     // A duplicate name is SEI's generic 500.
     let (status, dup) = sei.create(with_key("bb-prod", OPS.0, OPS.1, "acme/api")).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(dup, json!({"error": "INTERNAL_SERVER_ERROR", "status": 500, "message": "Unhandled exception during API invocation", "timestamp": dup["timestamp"]}));
+    assert_eq!(
+        dup,
+        json!({"error": "INTERNAL_SERVER_ERROR", "status": 500, "message": "Unhandled exception during API invocation", "timestamp": dup["timestamp"]})
+    );
     // Over-long columns fail in the database, as a 500.
     let (status, _) = sei.create(satellite(&"n".repeat(51))).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -107,14 +139,30 @@ async fn authentication_headers_and_account() {
     let (sb, c) = start().await;
     let url = format!("{}/v1/integrations/list", sb.sei_endpoint());
     let body = json!({"filter": {}});
-    let ok = c.post(&url).header("x-api-key", PAT).header("Harness-Account", "acme").json(&body).send().await.unwrap();
+    let ok = c
+        .post(&url)
+        .header("x-api-key", PAT)
+        .header("Harness-Account", "acme")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
-    let ok = c.post(&url).header("Authorization", format!("APIKEY {KEY}")).json(&body).send().await.unwrap();
+    let ok = c
+        .post(&url)
+        .header("Authorization", format!("APIKEY {KEY}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), StatusCode::OK, "the scheme is case-insensitive");
     for rb in [
         c.post(&url).json(&body),
         c.post(&url).header("x-api-key", "pat.wrong").json(&body),
-        c.post(&url).header("x-api-key", PAT).header("Harness-Account", "globex").json(&body),
+        c.post(&url)
+            .header("x-api-key", PAT)
+            .header("Harness-Account", "globex")
+            .json(&body),
     ] {
         let r = rb.send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -128,7 +176,10 @@ async fn preflight_checks_credentials_unless_skipped() {
     let sei = Sei { sb: &sb, c: &c };
     let (status, _) = sei.create(with_key("good", OPS.0, OPS.1, "acme/api")).await;
     assert_eq!(status, StatusCode::OK);
-    c.post(format!("{}/_sandbox/principals/{}/revoke", sb.base_url(), OPS.0)).send().await.unwrap();
+    c.post(format!("{}/_sandbox/principals/{}/revoke", sb.base_url(), OPS.0))
+        .send()
+        .await
+        .unwrap();
     let (status, v) = sei.create(with_key("revoked", OPS.0, OPS.1, "acme/api")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(v["message"], "preflight_check_failed");
@@ -140,9 +191,19 @@ async fn preflight_checks_credentials_unless_skipped() {
     let mut skipped = with_key("skipped", OPS.0, OPS.1, "acme/api");
     skipped["skip_preflight_check"] = json!(true);
     assert_eq!(sei.create(skipped).await.0, StatusCode::OK);
-    let (status, v) = sei.create(with_key("no-repo", "ci@acme.example", "ATATT-sandbox-ci-token", "acme/infra")).await;
+    let (status, v) = sei
+        .create(with_key(
+            "no-repo",
+            "ci@acme.example",
+            "ATATT-sandbox-ci-token",
+            "acme/infra",
+        ))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(v["preflight_check"]["checks"][0]["error"].as_str().unwrap().contains("acme/infra"));
+    assert!(v["preflight_check"]["checks"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("acme/infra"));
 }
 
 #[tokio::test]
@@ -159,7 +220,10 @@ async fn update_follows_the_partial_update_rules() {
 
     let (status, v) = put(json!({"name": "bb-u", "description": "first", "tags": ["1"], "metadata": {"a": 1}})).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(v.get("url").is_none() && v.get("status").is_none(), "no credential replacement: partial answer");
+    assert!(
+        v.get("url").is_none() && v.get("status").is_none(),
+        "no credential replacement: partial answer"
+    );
     // "" keeps the description; omitted tags clear them; metadata replaced.
     put(json!({"name": "bb-u", "description": "", "metadata": {"b": 2}})).await;
     let (_, got) = sei.send(reqwest::Method::GET, &format!("/{id}"), None).await;
@@ -171,8 +235,11 @@ async fn update_follows_the_partial_update_rules() {
     let (_, got) = sei.send(reqwest::Method::GET, &format!("/{id}"), None).await;
     assert_eq!(got["metadata"], json!({"b": 2, "c": 3}));
     // url changes only with credentials; keys alone do not trigger.
-    put(json!({"name": "bb-u", "url": "https://elsewhere.example", "method": "multiple_api_keys",
-               "keys": [{"username": OPS.0, "apikey": OPS.1}]})).await;
+    put(
+        json!({"name": "bb-u", "url": "https://elsewhere.example", "method": "multiple_api_keys",
+               "keys": [{"username": OPS.0, "apikey": OPS.1}]}),
+    )
+    .await;
     let (_, got) = sei.send(reqwest::Method::GET, &format!("/{id}"), None).await;
     assert_eq!(got["url"], "https://bitbucket.org");
     assert_eq!(got["authentication"], "api_key");
@@ -183,7 +250,9 @@ async fn update_follows_the_partial_update_rules() {
     assert_eq!(v["url"], "https://elsewhere.example");
     let (_, got) = sei.send(reqwest::Method::GET, &format!("/{id}"), None).await;
     assert_eq!(got["authentication"], "multiple_api_keys");
-    let (status, v) = sei.send(reqwest::Method::PUT, "/424242", Some(json!({"name": "n"}))).await;
+    let (status, v) = sei
+        .send(reqwest::Method::PUT, "/424242", Some(json!({"name": "n"})))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(v["message"], "Could not update integration with id=424242");
 }
@@ -218,7 +287,9 @@ async fn delete_always_answers_200_and_list_pages_with_the_has_next_quirk() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["success"], false);
     assert!(v["error"].as_str().unwrap().contains("Could not find integration"));
-    let (status, v) = sei.send(reqwest::Method::DELETE, "", Some(json!([ids[1], "999"]))).await;
+    let (status, v) = sei
+        .send(reqwest::Method::DELETE, "", Some(json!([ids[1], "999"])))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["count"], 2);
     assert_eq!(v["records"][0]["success"], true);
@@ -229,16 +300,34 @@ async fn delete_always_answers_200_and_list_pages_with_the_has_next_quirk() {
 async fn bitbucket_auth_kinds_scopes_and_removed_endpoints() {
     let (sb, c) = start().await;
     let bb = sb.bitbucket_api_url();
-    let r = c.get(format!("{bb}/user")).basic_auth(OPS.0, Some(OPS.1)).send().await.unwrap();
+    let r = c
+        .get(format!("{bb}/user"))
+        .basic_auth(OPS.0, Some(OPS.1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-credential-type"], "api_token");
-    assert!(r.headers()["x-oauth-scopes"].to_str().unwrap().contains("read:user:bitbucket"));
+    assert!(r.headers()["x-oauth-scopes"]
+        .to_str()
+        .unwrap()
+        .contains("read:user:bitbucket"));
     // The Bitbucket username instead of the email: 401 with WWW-Authenticate.
-    let r = c.get(format!("{bb}/user")).basic_auth("ops", Some(OPS.1)).send().await.unwrap();
+    let r = c
+        .get(format!("{bb}/user"))
+        .basic_auth("ops", Some(OPS.1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"Bitbucket.org HTTP\"");
     // App Passwords are removed by default.
-    let r = c.get(format!("{bb}/user")).basic_auth("legacy-bot", Some("sandbox-app-password")).send().await.unwrap();
+    let r = c
+        .get(format!("{bb}/user"))
+        .basic_auth("legacy-bot", Some("sandbox-app-password"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // A valid credential missing a scope: 403 naming required and granted.
     let r = c
@@ -251,15 +340,38 @@ async fn bitbucket_auth_kinds_scopes_and_removed_endpoints() {
     assert_eq!(r.headers()["x-accepted-oauth-scopes"], "read:workspace:bitbucket");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["detail"]["required"], json!(["read:workspace:bitbucket"]));
-    assert_eq!(v["error"]["detail"]["granted"], json!(["read:user:bitbucket", "read:repository:bitbucket"]));
+    assert_eq!(
+        v["error"]["detail"]["granted"],
+        json!(["read:user:bitbucket", "read:repository:bitbucket"])
+    );
     // An access token: 403 on /user, but the headers still say what it is.
-    let r = c.get(format!("{bb}/user")).bearer_auth("sandbox-workspace-access-token").send().await.unwrap();
+    let r = c
+        .get(format!("{bb}/user"))
+        .bearer_auth("sandbox-workspace-access-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.headers()["x-credential-type"], "workspace_access_token");
-    let r = c.get(format!("{bb}/repositories/acme")).bearer_auth("sandbox-workspace-access-token").send().await.unwrap();
+    let r = c
+        .get(format!("{bb}/repositories/acme"))
+        .bearer_auth("sandbox-workspace-access-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    for path in ["/workspaces", "/user/permissions/workspaces", "/user/permissions/repositories", "/repositories"] {
-        let r = c.get(format!("{bb}{path}")).basic_auth(OPS.0, Some(OPS.1)).send().await.unwrap();
+    for path in [
+        "/workspaces",
+        "/user/permissions/workspaces",
+        "/user/permissions/repositories",
+        "/repositories",
+    ] {
+        let r = c
+            .get(format!("{bb}{path}"))
+            .basic_auth(OPS.0, Some(OPS.1))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::GONE, "{path}");
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["error"]["message"], "CHANGE-2770 - Functionality has been deprecated");
@@ -269,14 +381,33 @@ async fn bitbucket_auth_kinds_scopes_and_removed_endpoints() {
     let mut names = Vec::new();
     let mut pages = 0;
     while let Some(url) = next {
-        let v: Value = c.get(url).basic_auth(OPS.0, Some(OPS.1)).send().await.unwrap().json().await.unwrap();
-        names.extend(v["values"].as_array().unwrap().iter().map(|r| r["full_name"].as_str().unwrap().to_string()));
+        let v: Value = c
+            .get(url)
+            .basic_auth(OPS.0, Some(OPS.1))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        names.extend(
+            v["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["full_name"].as_str().unwrap().to_string()),
+        );
         next = v["next"].as_str().map(str::to_string);
         pages += 1;
     }
     assert_eq!(pages, 2);
     assert_eq!(names, ["acme/api", "acme/web", "acme/infra", "acme/docs"]);
-    let r = c.get(format!("{bb}/repositories/globex")).basic_auth(OPS.0, Some(OPS.1)).send().await.unwrap();
+    let r = c
+        .get(format!("{bb}/repositories/globex"))
+        .basic_auth(OPS.0, Some(OPS.1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -301,7 +432,10 @@ async fn oauth_grants_and_single_use_codes() {
     let (sb, c) = start().await;
     let oauth = sb.bitbucket_oauth_url();
     let token = |form: Vec<(&'static str, String)>| {
-        c.post(format!("{oauth}/access_token")).basic_auth("tf-consumer", Some("sandbox-tf-consumer-secret")).form(&form).send()
+        c.post(format!("{oauth}/access_token"))
+            .basic_auth("tf-consumer", Some("sandbox-tf-consumer-secret"))
+            .form(&form)
+            .send()
     };
     let r = token(vec![("grant_type", "client_credentials".into())]).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -311,27 +445,54 @@ async fn oauth_grants_and_single_use_codes() {
     assert_eq!(v["state"], "client_credentials");
     let access = v["access_token"].as_str().unwrap().to_string();
     let refresh = v["refresh_token"].as_str().unwrap().to_string();
-    let r = c.get(format!("{}/user", sb.bitbucket_api_url())).bearer_auth(&access).send().await.unwrap();
+    let r = c
+        .get(format!("{}/user", sb.bitbucket_api_url()))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-credential-type"], "oauth");
 
-    let r = token(vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh)]).await.unwrap();
+    let r = token(vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh)])
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let r = token(vec![("grant_type", "refresh_token".into())]).await.unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap()["error_description"], "Bad request. Missing refresh token.");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error_description"],
+        "Bad request. Missing refresh token."
+    );
 
-    let r = c.get(format!("{oauth}/authorize?client_id=tf-consumer&response_type=code&state=xyz")).send().await.unwrap();
+    let r = c
+        .get(format!(
+            "{oauth}/authorize?client_id=tf-consumer&response_type=code&state=xyz"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FOUND);
     let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
     let q: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
     assert_eq!(q["state"], "xyz");
     let code = q["code"].clone();
-    let first = token(vec![("grant_type", "authorization_code".into()), ("code", code.clone())]).await.unwrap();
+    let first = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code.clone()),
+    ])
+    .await
+    .unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.json::<Value>().await.unwrap()["state"], "authorization_code");
-    let second = token(vec![("grant_type", "authorization_code".into()), ("code", code)]).await.unwrap();
+    let second = token(vec![("grant_type", "authorization_code".into()), ("code", code)])
+        .await
+        .unwrap();
     assert_eq!(second.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(second.json::<Value>().await.unwrap()["error"], "invalid_grant", "a code works once");
+    assert_eq!(
+        second.json::<Value>().await.unwrap()["error"],
+        "invalid_grant",
+        "a code works once"
+    );
     let bad = c
         .post(format!("{oauth}/access_token"))
         .basic_auth("tf-consumer", Some("wrong"))
@@ -347,22 +508,47 @@ async fn rate_limit_faults_and_counters() {
     let (sb, c) = start().await;
     let base = sb.base_url();
     let user = format!("{}/user", sb.bitbucket_api_url());
-    c.put(format!("{base}/_sandbox/rate-limit")).json(&json!({"per_hour": 2})).send().await.unwrap();
+    c.put(format!("{base}/_sandbox/rate-limit"))
+        .json(&json!({"per_hour": 2}))
+        .send()
+        .await
+        .unwrap();
     for _ in 0..2 {
-        assert_eq!(c.get(&user).basic_auth(OPS.0, Some(OPS.1)).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            c.get(&user)
+                .basic_auth(OPS.0, Some(OPS.1))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
     }
     let r = c.get(&user).basic_auth(OPS.0, Some(OPS.1)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.headers().get("retry-after").is_none(), "Bitbucket sends no Retry-After by default");
-    assert_eq!(r.text().await.unwrap(), "Rate limit for this resource has been exceeded");
+    assert!(
+        r.headers().get("retry-after").is_none(),
+        "Bitbucket sends no Retry-After by default"
+    );
+    assert_eq!(
+        r.text().await.unwrap(),
+        "Rate limit for this resource has been exceeded"
+    );
     // Per principal: another account still has its budget.
-    let r = c.get(&user).basic_auth("ci@acme.example", Some("ATATT-sandbox-ci-token")).send().await.unwrap();
+    let r = c
+        .get(&user)
+        .basic_auth("ci@acme.example", Some("ATATT-sandbox-ci-token"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
     // Faults: before (not processed) and after (processed, then failed).
     let sei = Sei { sb: &sb, c: &c };
     c.post(format!("{base}/_sandbox/faults"))
-        .json(&json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": 503, "count": 1, "retry_after": 2}))
+        .json(
+            &json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": 503, "count": 1, "retry_after": 2}),
+        )
         .send()
         .await
         .unwrap();
@@ -375,7 +561,9 @@ async fn rate_limit_faults_and_counters() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.headers()["retry-after"], "2");
-    let (_, list) = sei.send(reqwest::Method::POST, "/list", Some(json!({"filter": {}}))).await;
+    let (_, list) = sei
+        .send(reqwest::Method::POST, "/list", Some(json!({"filter": {}})))
+        .await;
     assert_eq!(list["count"], 0, "a before-fault does not process the request");
     c.post(format!("{base}/_sandbox/faults"))
         .json(&json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": 502, "when": "after"}))
@@ -383,16 +571,39 @@ async fn rate_limit_faults_and_counters() {
         .await
         .unwrap();
     assert_eq!(sei.create(satellite("f2")).await.0, StatusCode::BAD_GATEWAY);
-    let (_, list) = sei.send(reqwest::Method::POST, "/list", Some(json!({"filter": {}}))).await;
+    let (_, list) = sei
+        .send(reqwest::Method::POST, "/list", Some(json!({"filter": {}})))
+        .await;
     assert_eq!(list["count"], 1, "an after-fault processes the request");
-    assert_eq!(sei.create(satellite("f3")).await.0, StatusCode::OK, "faults expire after their count");
+    assert_eq!(
+        sei.create(satellite("f3")).await.0,
+        StatusCode::OK,
+        "faults expire after their count"
+    );
 
-    let counters: Value = c.get(format!("{base}/_sandbox/counters")).send().await.unwrap().json().await.unwrap();
+    let counters: Value = c
+        .get(format!("{base}/_sandbox/counters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(counters["routes"]["GET /bitbucket/2.0/user"], 4);
     assert_eq!(counters["routes"]["POST /sei/api/v1/integrations"], 3);
-    assert_eq!(counters["principals"]["ops@acme.example"], 2, "rate-limited calls are not admitted");
+    assert_eq!(
+        counters["principals"]["ops@acme.example"], 2,
+        "rate-limited calls are not admitted"
+    );
     c.delete(format!("{base}/_sandbox/counters")).send().await.unwrap();
-    let counters: Value = c.get(format!("{base}/_sandbox/counters")).send().await.unwrap().json().await.unwrap();
+    let counters: Value = c
+        .get(format!("{base}/_sandbox/counters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(counters["routes"], json!({}));
 }
 
@@ -432,8 +643,18 @@ async fn bad_requests_get_4xx_in_each_services_envelope() {
         .await
         .unwrap();
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    assert!(malformed.json::<Value>().await.unwrap()["message"].as_str().unwrap().starts_with("JSON parse error"));
-    let wrong_type = c.post(&sei_url).header("Authorization", &auth).header("Content-Type", "text/plain").body("{}").send().await.unwrap();
+    assert!(malformed.json::<Value>().await.unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("JSON parse error"));
+    let wrong_type = c
+        .post(&sei_url)
+        .header("Authorization", &auth)
+        .header("Content-Type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_type.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(wrong_type.json::<Value>().await.unwrap()["status"], 415);
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(1 << 21));
@@ -450,7 +671,11 @@ async fn bad_requests_get_4xx_in_each_services_envelope() {
     let unknown = c.get(format!("{}/v2/nothing", sb.sei_endpoint())).send().await.unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     assert_eq!(unknown.json::<Value>().await.unwrap()["error"], "Not Found");
-    let bb_unknown = c.get(format!("{}/nothing/here", sb.bitbucket_api_url())).send().await.unwrap();
+    let bb_unknown = c
+        .get(format!("{}/nothing/here", sb.bitbucket_api_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bb_unknown.status(), StatusCode::NOT_FOUND);
     assert_eq!(bb_unknown.json::<Value>().await.unwrap()["type"], "error");
     let bb_bad_form = c

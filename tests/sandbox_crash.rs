@@ -19,8 +19,14 @@ fn start(seed: &std::path::Path, state: &std::path::Path) -> (Child, String) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("sei-sandbox listening on ").expect("ready line").to_string();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("sei-sandbox listening on ")
+        .expect("ready line")
+        .to_string();
     (child, base)
 }
 
@@ -52,22 +58,31 @@ async fn every_acknowledged_write_survives_sigkill() {
             .map(|r| r["name"].as_str().unwrap().to_string())
             .collect();
         for name in acknowledged.lock().unwrap().iter() {
-            assert!(names.contains(name), "round {round}: acknowledged write {name} was lost");
+            assert!(
+                names.contains(name),
+                "round {round}: acknowledged write {name} was lost"
+            );
         }
         // Writers run until the process dies under them.
         let acked_this_round = Arc::new(AtomicUsize::new(0));
         let mut writers = Vec::new();
         for w in 0..6 {
-            let (client, base, acknowledged, acked) =
-                (client.clone(), base.clone(), acknowledged.clone(), acked_this_round.clone());
+            let (client, base, acknowledged, acked) = (
+                client.clone(),
+                base.clone(),
+                acknowledged.clone(),
+                acked_this_round.clone(),
+            );
             writers.push(tokio::spawn(async move {
                 for i in 0.. {
                     let name = format!("r{round}-w{w}-{i}");
                     let sent = client
                         .post(format!("{base}/sei/api/v1/integrations"))
                         .header("Authorization", "ApiKey sandbox-sei-api-key")
-                        .json(&json!({"name": name, "application": "bitbucket", "url": "https://bitbucket.org",
-                                      "satellite": true, "tags": [], "metadata": {}}))
+                        .json(
+                            &json!({"name": name, "application": "bitbucket", "url": "https://bitbucket.org",
+                                      "satellite": true, "tags": [], "metadata": {}}),
+                        )
                         .send()
                         .await;
                     match sent {
@@ -91,4 +106,40 @@ async fn every_acknowledged_write_survives_sigkill() {
         }
     }
     assert!(acknowledged.lock().unwrap().len() >= 90);
+}
+
+#[test]
+fn a_bad_seed_is_one_clear_error_and_no_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        r#"{"sei":{"api_keys":[{"key":"k","account":"a"}]},"bitbucket":{"workspaces":[],"principals":[{"kind":"api_token","secret":"s"}]}}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sei-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--seed"])
+        .arg(&seed)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no ready line");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("bitbucket.principals[0].email"), "{stderr}");
+}
+
+#[test]
+fn sigterm_and_sigint_shut_it_down_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sandbox/seed.json"));
+    for signal in ["-TERM", "-INT"] {
+        let (mut child, _) = start(&seed, &dir.path().join("state.json"));
+        assert!(Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        assert!(child.wait().unwrap().success(), "{signal}");
+    }
 }

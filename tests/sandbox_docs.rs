@@ -33,12 +33,21 @@ fn every_curl_example_in_the_sandbox_docs_works() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("sei-sandbox listening on ").unwrap().to_string();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("sei-sandbox listening on ")
+        .unwrap()
+        .to_string();
     let port = base.rsplit(':').next().unwrap().to_string();
     for block in &blocks {
         let script = block.replace("127.0.0.1:8787", &format!("127.0.0.1:{port}"));
-        let out = Command::new("bash").args(["-euo", "pipefail", "-c", &script]).output().unwrap();
+        let out = Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "example failed:\n{script}\nstdout: {}\nstderr: {}",
@@ -47,7 +56,10 @@ fn every_curl_example_in_the_sandbox_docs_works() {
         );
     }
     let counters: serde_json::Value = serde_json::from_str(&{
-        let out = Command::new("curl").args(["-fsS", &format!("{base}/_sandbox/counters")]).output().unwrap();
+        let out = Command::new("curl")
+            .args(["-fsS", &format!("{base}/_sandbox/counters")])
+            .output()
+            .unwrap();
         String::from_utf8(out.stdout).unwrap()
     })
     .unwrap();
