@@ -628,3 +628,47 @@ async fn sigint_is_ignored_and_stop_provider_cancels_in_flight_work() {
         .unwrap();
     shutdown_and_wait(plugin, channel).await;
 }
+
+#[tokio::test]
+async fn write_only_values_are_refused_without_the_client_capability() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    let r = terraform_provider_sei::resources::BitbucketCredentialResource::new();
+    let ty = terraform_provider_sei::resources::Resource::schema(&r).value_type();
+    let config = Value::object([
+        ("auth_type", Value::string("api_token")),
+        ("username", Value::string("ops@acme.example")),
+        ("password_wo", Value::string("ATATT-x")),
+    ]);
+    let request = |caps: Option<pb::ClientCapabilities>| pb::validate_resource_config::Request {
+        type_name: "sei_bitbucket_credential".into(),
+        config: Some(pb::DynamicValue {
+            msgpack: encode_msgpack(&config, &ty).unwrap(),
+            json: vec![],
+        }),
+        client_capabilities: caps,
+    };
+    let refused = client
+        .validate_resource_config(request(None))
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert_eq!(paths(&refused), ["password_wo"]);
+    assert_eq!(refused[0].summary, "WriteOnly Attribute Not Allowed");
+    assert!(refused[0].detail.contains("set `password`"), "{}", refused[0].detail);
+    let allowed = client
+        .validate_resource_config(request(Some(pb::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        })))
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(allowed.is_empty(), "{allowed:?}");
+    shutdown_and_wait(plugin, channel).await;
+}

@@ -106,11 +106,18 @@ fn refuse_write_only(
         return diags;
     }
     for path in block.set_write_only_paths(config, &crate::codec::AttributePath::root()) {
-        let plain = path.to_string().trim_end_matches("_wo").to_string();
+        let stored = match path.steps.last() {
+            Some(crate::codec::PathStep::Attribute(name)) if name == "password_wo" => {
+                " Use Terraform 1.11 or later, or set `password` (stored in state, sensitive) instead."
+            }
+            _ => " Use Terraform 1.11 or later.",
+        };
         diags.error_at(
             path.clone(),
             "WriteOnly Attribute Not Allowed",
-            format!("{path} is write-only, and this Terraform version cannot keep write-only values out of state. Use Terraform 1.11 or later, or set `{}` instead.", plain.rsplit('.').next().unwrap_or(&plain)),
+            format!(
+                "{path} is write-only, and this Terraform cannot keep write-only values out of plan and state.{stored}"
+            ),
         );
     }
     diags
