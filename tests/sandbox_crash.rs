@@ -1,45 +1,29 @@
 //! Crash safety of `--state`: SIGKILL the sandbox while writes are in
 //! flight, restart it, and find every write that was answered 200.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use common::{default_seed, SandboxProc};
 use serde_json::json;
 
-fn start(seed: &std::path::Path, state: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sei-sandbox"))
-        .args(["--listen", "127.0.0.1:0", "--seed"])
-        .arg(seed)
-        .arg("--state")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("sei-sandbox listening on ")
-        .expect("ready line")
-        .to_string();
-    (child, base)
+fn start(dir: &std::path::Path, state: &std::path::Path) -> SandboxProc {
+    SandboxProc::start_with(&default_seed(), dir, &["--state", state.to_str().unwrap()])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_write_survives_sigkill() {
     terraform_provider_sei::clients::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
-    let seed = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sandbox/seed.json"));
     let state = dir.path().join("state.json");
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let client = reqwest::Client::new();
     for round in 0..6 {
-        let (mut child, base) = start(&seed, &state);
+        let mut sandbox = start(dir.path(), &state);
+        let base = sandbox.base.clone();
         // Everything acknowledged before this restart is still there.
         let listed: serde_json::Value = client
             .post(format!("{base}/sei/api/v1/integrations/list"))
@@ -99,8 +83,7 @@ async fn every_acknowledged_write_survives_sigkill() {
             tokio::task::yield_now().await;
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
-        child.kill().unwrap(); // SIGKILL, with writes in flight
-        child.wait().unwrap();
+        sandbox.kill(); // SIGKILL, with writes in flight
         for w in writers {
             w.await.unwrap();
         }
@@ -132,14 +115,13 @@ fn a_bad_seed_is_one_clear_error_and_no_start() {
 #[test]
 fn sigterm_and_sigint_shut_it_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sandbox/seed.json"));
     for signal in ["-TERM", "-INT"] {
-        let (mut child, _) = start(&seed, &dir.path().join("state.json"));
+        let mut sandbox = start(dir.path(), &dir.path().join("state.json"));
         assert!(Command::new("kill")
-            .args([signal, &child.id().to_string()])
+            .args([signal, &sandbox.pid().to_string()])
             .status()
             .unwrap()
             .success());
-        assert!(child.wait().unwrap().success(), "{signal}");
+        assert!(sandbox.wait().success(), "{signal}");
     }
 }

@@ -1,8 +1,11 @@
 //! Runs every `sh` example of docs/sandbox.md against a sandbox started
 //! with the quickstart seed, substituting only the port.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::{default_seed, SandboxProc};
 
 #[test]
 fn every_curl_example_in_the_sandbox_docs_works() {
@@ -25,22 +28,9 @@ fn every_curl_example_in_the_sandbox_docs_works() {
         }
     }
     assert!(blocks.len() >= 6, "found {} examples", blocks.len());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sei-sandbox"))
-        .args(["--listen", "127.0.0.1:0", "--seed"])
-        .arg(format!("{root}/examples/sandbox/seed.json"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("sei-sandbox listening on ")
-        .unwrap()
-        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = SandboxProc::start(&default_seed(), dir.path());
+    let base = sandbox.base.clone();
     let port = base.rsplit(':').next().unwrap().to_string();
     for block in &blocks {
         let script = block.replace("127.0.0.1:8787", &format!("127.0.0.1:{port}"));
@@ -55,15 +45,5 @@ fn every_curl_example_in_the_sandbox_docs_works() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let counters: serde_json::Value = serde_json::from_str(&{
-        let out = Command::new("curl")
-            .args(["-fsS", &format!("{base}/_sandbox/counters")])
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap()
-    })
-    .unwrap();
-    assert!(counters["routes"]["POST /sei/api/v1/integrations"].as_u64().unwrap() >= 1);
-    let _ = child.kill();
-    let _ = child.wait();
+    assert!(sandbox.route_calls("POST /sei/api/v1/integrations") >= 1);
 }

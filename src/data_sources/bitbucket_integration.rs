@@ -103,7 +103,7 @@ impl DataSource for BitbucketIntegrationDataSource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
+        let mut diags = self.schema.validate(config);
         if config.get("id").is_null() == config.get("name").is_null() {
             diags.error("Invalid lookup", "Set exactly one of `id` and `name`.");
         }

@@ -12,7 +12,7 @@ pub use bitbucket_credential_check::BitbucketCredentialCheckDataSource;
 pub use bitbucket_integration::BitbucketIntegrationDataSource;
 pub use bitbucket_integrations::BitbucketIntegrationsDataSource;
 
-use crate::codec::{AttributePath, Value};
+use crate::codec::Value;
 use crate::diag::Diagnostics;
 use crate::resources::Ctx;
 use crate::schema::Schema;
@@ -24,9 +24,7 @@ pub trait DataSource: Send + Sync {
     fn schema(&self) -> &Schema;
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        self.schema().block.validate(config, &AttributePath::root(), &mut diags);
-        diags
+        self.schema().validate(config)
     }
 
     /// Returns the full state, or `Value::Null` with error diagnostics.

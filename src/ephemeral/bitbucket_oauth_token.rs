@@ -52,8 +52,7 @@ impl EphemeralResource for BitbucketOAuthTokenEphemeral {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        self.schema.block.validate(config, &AttributePath::root(), &mut diags);
+        let mut diags = self.schema.validate(config);
         if config.get("grant_type").as_str() == Some("refresh_token") && config.get("refresh_token").is_null() {
             diags.error_at(
                 AttributePath::attr("refresh_token"),

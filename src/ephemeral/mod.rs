@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 pub use bitbucket_oauth_token::BitbucketOAuthTokenEphemeral;
 
-use crate::codec::{AttributePath, Value};
+use crate::codec::Value;
 use crate::diag::Diagnostics;
 use crate::resources::Ctx;
 use crate::schema::Schema;
@@ -27,9 +27,7 @@ pub trait EphemeralResource: Send + Sync {
     fn schema(&self) -> &Schema;
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        self.schema().block.validate(config, &AttributePath::root(), &mut diags);
-        diags
+        self.schema().validate(config)
     }
 
     async fn open(&self, ctx: &Ctx, config: Value) -> OpenResponse;

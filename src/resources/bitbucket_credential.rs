@@ -183,8 +183,7 @@ impl Resource for BitbucketCredentialResource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        self.schema.block.validate(config, &AttributePath::root(), &mut diags);
+        let mut diags = self.schema.validate(config);
         let has = |n: &str| !config.get(n).is_null();
         match (has("password"), has("password_wo")) {
             (true, true) => diags.error_at(

@@ -392,8 +392,7 @@ impl Resource for BitbucketIntegrationResource {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        self.schema.block.validate(config, &AttributePath::root(), &mut diags);
+        let mut diags = self.schema.validate(config);
         let blocks = config.get("credential");
         let mut forms = Vec::new();
         if !blocks.elements().is_empty() || blocks.is_unknown() {

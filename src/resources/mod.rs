@@ -77,9 +77,7 @@ pub trait Resource: Send + Sync {
 
     /// Static checks, no network. The default runs the schema's validators.
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        self.schema().block.validate(config, &AttributePath::root(), &mut diags);
-        diags
+        self.schema().validate(config)
     }
 
     async fn plan(&self, ctx: &Ctx, req: PlanRequest) -> PlanResponse;

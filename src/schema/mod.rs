@@ -328,4 +328,12 @@ impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }
+
+    /// Runs every attribute validator over `config`: the static check all
+    /// types share, before their own cross-attribute rules.
+    pub fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        self.block.validate(config, &AttributePath::root(), &mut diags);
+        diags
+    }
 }

@@ -45,19 +45,8 @@ pub async fn serve_for_terraform(provider: Arc<SeiProvider>) -> i32 {
         return 1;
     }
     ignore_sigint();
-    let listener = match handshake::bind_plugin_port(&env).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("terraform-provider-sei: cannot listen on a local port: {e}");
-            return 1;
-        }
-    };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("terraform-provider-sei: {e}");
-            return 1;
-        }
+    let Some((listener, addr)) = with_address(handshake::bind_plugin_port(&env).await) else {
+        return 1;
     };
     let version = handshake::negotiate_version(env("PLUGIN_PROTOCOL_VERSIONS").as_deref());
     let tls_disabled = env("TF_DISABLE_PLUGIN_TLS").is_some_and(|v| !v.is_empty());
@@ -95,19 +84,8 @@ pub async fn serve_for_terraform(provider: Arc<SeiProvider>) -> i32 {
 /// `TF_REATTACH_PROVIDERS` value for a Terraform run in another shell, so a
 /// debugger can hold this process. Ctrl-C stops it.
 pub async fn serve_for_debugging(provider: Arc<SeiProvider>) -> i32 {
-    let listener = match TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("terraform-provider-sei: {e}");
-            return 1;
-        }
-    };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("terraform-provider-sei: {e}");
-            return 1;
-        }
+    let Some((listener, addr)) = with_address(TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await) else {
+        return 1;
     };
     let reattach = handshake::reattach_json(PROVIDER_ADDRESS, std::process::id(), addr);
     println!("Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n");
@@ -125,6 +103,19 @@ pub async fn serve_for_debugging(provider: Arc<SeiProvider>) -> i32 {
             1
         }
     }
+}
+
+/// The listener and the address it is bound to; failures are reported on
+/// stderr, where Terraform shows them, and yield `None`.
+fn with_address(bound: std::io::Result<TcpListener>) -> Option<(TcpListener, SocketAddr)> {
+    let listener = bound
+        .map_err(|e| eprintln!("terraform-provider-sei: cannot listen on a local port: {e}"))
+        .ok()?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| eprintln!("terraform-provider-sei: {e}"))
+        .ok()?;
+    Some((listener, addr))
 }
 
 /// go-plugin servers ignore SIGINT: the plugin shares Terraform's process

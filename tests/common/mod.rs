@@ -36,7 +36,8 @@ pub fn terraform_binary() -> String {
 pub struct SandboxProc {
     child: Child,
     pub base: String,
-    http: reqwest::blocking::Client,
+    /// Created on first use, so async tests can hold a `SandboxProc` too.
+    http: std::sync::OnceLock<reqwest::blocking::Client>,
 }
 
 impl SandboxProc {
@@ -69,8 +70,27 @@ impl SandboxProc {
         SandboxProc {
             child,
             base,
-            http: reqwest::blocking::Client::new(),
+            http: std::sync::OnceLock::new(),
         }
+    }
+
+    fn http(&self) -> &reqwest::blocking::Client {
+        self.http.get_or_init(reqwest::blocking::Client::new)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
     }
 
     pub fn sei_endpoint(&self) -> String {
@@ -86,7 +106,7 @@ impl SandboxProc {
     }
 
     pub fn get(&self, path: &str) -> Value {
-        self.http
+        self.http()
             .get(format!("{}{path}", self.base))
             .send()
             .unwrap()
@@ -97,7 +117,7 @@ impl SandboxProc {
     pub fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut rb = self
-            .http
+            .http()
             .request(m, format!("{}{path}", self.base))
             .header("Authorization", format!("ApiKey {SEI_KEY}"));
         if let Some(b) = body {
@@ -114,7 +134,7 @@ impl SandboxProc {
     }
 
     pub fn reset_counters(&self) {
-        self.http
+        self.http()
             .delete(format!("{}/_sandbox/counters", self.base))
             .send()
             .unwrap();
@@ -168,7 +188,7 @@ impl SandboxProc {
 
     pub fn fault(&self, fault: Value) {
         let r = self
-            .http
+            .http()
             .post(format!("{}/_sandbox/faults", self.base))
             .json(&fault)
             .send()
@@ -178,7 +198,7 @@ impl SandboxProc {
 
     pub fn control(&self, method: &str, path: &str, body: Option<Value>) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut rb = self.http.request(m, format!("{}/_sandbox{path}", self.base));
+        let mut rb = self.http().request(m, format!("{}/_sandbox{path}", self.base));
         if let Some(b) = body {
             rb = rb.json(&b);
         }
