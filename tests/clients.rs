@@ -210,7 +210,7 @@ async fn list_follows_every_page() {
 async fn retries_lost_responses_and_cancellation() {
     let sb = start().await;
     let cancel = CancellationToken::new();
-    let client = sei(&sb, policy(5, 300));
+    let client = sei(&sb, policy(5, 1000));
     let rec = client.create(&satellite("bb-retry"), &cancel).await.unwrap();
 
     // 3 x 429 without Retry-After, then success.
@@ -229,7 +229,7 @@ async fn retries_lost_responses_and_cancellation() {
         &sb,
         reqwest::Method::POST,
         "/faults",
-        json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": 504, "when": "after", "delay_ms": 1500}),
+        json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": 504, "when": "after", "delay_ms": 3000}),
     )
     .await;
     let adopted = client.create(&satellite("bb-lost"), &cancel).await.unwrap();

@@ -439,3 +439,47 @@ fn retried_create_under_injected_faults_makes_exactly_one_record() {
     );
     tf.assert_empty_plan();
 }
+
+#[test]
+fn preflight_failures_quote_sei_and_ingestion_flags_act_as_documented() {
+    let mut tf = Tf::new();
+    with_tokens(&mut tf);
+    // With live checks off, SEI's own preflight is what catches a revoked token.
+    tf.set_env("SEI_VALIDATE_CREDENTIALS", "false");
+    tf.sandbox.revoke(CI.0);
+    tf.config(&two_credentials("bb-preflight", "  start_ingestion = false"));
+    let out = tf.run(&["apply", "-auto-approve", "-json"]);
+    assert_ne!(out.code, 0);
+    let text = out.errors().iter().map(diag_text).collect::<String>();
+    assert!(
+        text.contains("Get repositories") && text.contains(CI.0) && text.contains("401"),
+        "{text}"
+    );
+    assert!(tf.sandbox.all_integrations().is_empty(), "nothing half-created");
+
+    tf.sandbox
+        .control("POST", &format!("/principals/{}/restore", CI.0), None);
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.prod")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tf.sandbox.reset_counters();
+    // skip_preflight acts at create only: changing it later touches state only.
+    tf.config(&two_credentials(
+        "bb-preflight",
+        "  start_ingestion = false\n  skip_preflight = true",
+    ));
+    tf.apply();
+    assert_eq!(tf.sandbox.route_calls("PUT /sei/api/v1/integrations/{id}"), 0);
+    assert_eq!(tf.attrs("sei_bitbucket_integration.prod")["skip_preflight"], true);
+    // start_ingestion false -> true resumes ingestion with an update.
+    tf.config(&two_credentials(
+        "bb-preflight",
+        "  start_ingestion = true\n  skip_preflight = true",
+    ));
+    tf.apply();
+    assert_eq!(tf.sandbox.route_calls("PUT /sei/api/v1/integrations/{id}"), 1);
+    assert_eq!(tf.attrs("sei_bitbucket_integration.prod")["id"], id.as_str());
+    tf.assert_empty_plan();
+}

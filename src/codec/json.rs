@@ -398,7 +398,7 @@ fn write_json(out: &mut String, value: &Value, ty: &Type, path: &AttributePath) 
         }
         _ => {
             return Err(CodecError::new(
-                format!("a {value:?} cannot be encoded as {}", ty.to_json()),
+                format!("{} value cannot be encoded as {}", value.kind(), ty.to_json()),
                 path,
             ))
         }

@@ -237,7 +237,12 @@ fn number_to_mp(n: &Number) -> Mp {
 }
 
 fn to_mp(value: &Value, ty: &Type, path: &AttributePath) -> Result<Mp, CodecError> {
-    let mismatch = || CodecError::new(format!("a {value:?} cannot be encoded as {}", ty.to_json()), path);
+    let mismatch = || {
+        CodecError::new(
+            format!("{} value cannot be encoded as {}", value.kind(), ty.to_json()),
+            path,
+        )
+    };
     Ok(match (value, ty) {
         (Value::Null, _) => Mp::Nil,
         (Value::Unknown(r), _) => write_refinements(r),

@@ -85,6 +85,24 @@ impl Value {
         v.map(Value::int).unwrap_or(Value::Null)
     }
 
+    /// What kind of value this is, for error messages: never the value
+    /// itself, which may be a secret.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "a null",
+            Value::Unknown(_) => "an unknown",
+            Value::Bool(_) => "a bool",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Set(_) => "a set",
+            Value::Map(_) => "a map",
+            Value::Object(_) => "an object",
+            Value::Tuple(_) => "a tuple",
+            Value::Dynamic(..) => "a dynamic",
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

@@ -16,7 +16,7 @@ use super::{
 use crate::codec::{AttributePath, Type, Value};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::schema::validators::OneOf;
-use crate::schema::{plan_generic, requires_replace_paths, Attribute, Block, PlanModifier, Schema};
+use crate::schema::{plan_generic, requires_replace_paths, Attribute, Block, Schema};
 use crate::secret::Secret;
 use crate::validate::{AuthType, CredentialCheck, CredentialReport};
 
@@ -32,7 +32,14 @@ const FACTS: &[&str] = &[
 ];
 
 /// Inputs whose change means the credential must be checked again.
-const INPUTS: &[&str] = &["password", "password_wo_version", "workspaces", "required_scopes"];
+const INPUTS: &[&str] = &[
+    "auth_type",
+    "username",
+    "password",
+    "password_wo_version",
+    "workspaces",
+    "required_scopes",
+];
 
 pub struct BitbucketCredentialResource {
     schema: Schema,
@@ -52,18 +59,15 @@ impl BitbucketCredentialResource {
         )
         .attr(
             Attribute::computed("id", Type::String)
-                .describe("`<auth_type>:<username>`.")
-                .modify(PlanModifier::UseStateForUnknown),
+                .describe("`<auth_type>:<username>`."),
         )
         .attr(
             Attribute::required("auth_type", Type::String)
                 .validate(OneOf(&["api_token", "app_password"]))
-                .modify(PlanModifier::RequiresReplace)
                 .describe("`api_token` (Atlassian account email + scoped API token) or `app_password` (Bitbucket username + App Password; Bitbucket removed these on 2026-07-28)."),
         )
         .attr(
             Attribute::required("username", Type::String)
-                .modify(PlanModifier::RequiresReplace)
                 .describe("The Atlassian account email for `api_token`, the Bitbucket username for `app_password`."),
         )
         .attr(
