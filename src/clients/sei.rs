@@ -391,11 +391,7 @@ impl SeiClient {
             check_status(status, &text, attempts)?;
             let parsed: ListPage = serde_json::from_str(&text).map_err(|e| SeiError::Decode(e.to_string()))?;
             let empty = parsed.records.is_empty();
-            for record in parsed.records {
-                if seen.insert(record.id.clone()) {
-                    out.push(record);
-                }
-            }
+            merge_page(&mut out, &mut seen, parsed.records);
             let has_next = parsed.metadata.is_some_and(|m| m.has_next);
             if empty || !has_next {
                 break;
@@ -413,6 +409,17 @@ impl SeiClient {
             tag_ids: Vec::new(),
         };
         Ok(self.list(&filter, cancel).await?.into_iter().find(|i| i.name == wanted))
+    }
+}
+
+/// Appends a page's records that were not seen on an earlier page: SEI pages
+/// by offset over `updated_at DESC`, so a record updated while we list moves
+/// to the front and can come back on a later page.
+fn merge_page(out: &mut Vec<Integration>, seen: &mut HashSet<String>, page: Vec<Integration>) {
+    for record in page {
+        if seen.insert(record.id.clone()) {
+            out.push(record);
+        }
     }
 }
 
@@ -507,6 +514,21 @@ mod tests {
         assert!(!text.contains("tok-123") && !text.contains("tok-456"));
         let json = serde_json::to_string(&req).unwrap();
         assert!(json.contains("tok-123") && !json.contains("description"));
+    }
+
+    #[test]
+    fn list_pages_are_deduplicated_by_id() {
+        let rec = |id: &str| Integration {
+            id: id.into(),
+            name: format!("bb-{id}"),
+            ..Default::default()
+        };
+        let (mut out, mut seen) = (Vec::new(), HashSet::new());
+        merge_page(&mut out, &mut seen, vec![rec("3"), rec("2")]);
+        // "3" was updated mid-listing and shows up again on page 2.
+        merge_page(&mut out, &mut seen, vec![rec("3"), rec("1")]);
+        let ids: Vec<&str> = out.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["3", "2", "1"]);
     }
 
     #[test]
