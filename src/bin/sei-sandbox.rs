@@ -46,6 +46,15 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    // Handlers go in before the ready line: a signal sent as soon as the
+    // line is read must still mean "shut down cleanly".
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sei-sandbox: cannot install signal handlers: {e}");
+            std::process::exit(2);
+        }
+    };
     let running = match sandbox::start(seed, args.state, args.listen).await {
         Ok(r) => r,
         Err(e) => {
@@ -57,21 +66,29 @@ async fn main() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     tracing::info!(sei = %running.sei_endpoint(), bitbucket = %running.bitbucket_api_url(), "ready");
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     running.stop().await;
 }
 
-async fn wait_for_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }

@@ -121,13 +121,15 @@ fn with_address(bound: std::io::Result<TcpListener>) -> Option<(TcpListener, Soc
 /// go-plugin servers ignore SIGINT: the plugin shares Terraform's process
 /// group, so Ctrl-C reaches it too, and Terraform wants in-flight RPCs to
 /// finish and then cancels them through `StopProvider`.
+/// The handler is installed before this returns, so a Ctrl-C right after the
+/// handshake is already ignored.
 fn ignore_sigint() {
-    tokio::spawn(async {
-        loop {
-            if tokio::signal::ctrl_c().await.is_err() {
-                // No signal support: nothing to ignore.
-                return;
-            }
+    let Ok(mut interrupts) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) else {
+        tracing::warn!("cannot install a SIGINT handler; Ctrl-C may stop this provider");
+        return;
+    };
+    tokio::spawn(async move {
+        while interrupts.recv().await.is_some() {
             tracing::debug!("ignoring SIGINT; Terraform stops providers through StopProvider");
         }
     });

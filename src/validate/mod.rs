@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 pub use cache::CredentialValidator;
 pub use scopes::{default_required_scopes, missing_scopes};
 
-use crate::clients::bitbucket::{BitbucketError, CredentialFacts, Repository, User};
+use crate::clients::bitbucket::{BitbucketError, Repository, User};
 use crate::clients::BitbucketAuth;
 use crate::secret::Secret;
 
@@ -391,7 +391,8 @@ fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> P
     }
 }
 
-/// Exposed for the cache's transient-failure rule.
+/// Failures that say nothing about the credential, and so are not cached:
+/// the next check asks Bitbucket again.
 pub(crate) fn is_transient(result: &Result<impl Sized, BitbucketError>) -> bool {
     matches!(
         result,
@@ -399,7 +400,6 @@ pub(crate) fn is_transient(result: &Result<impl Sized, BitbucketError>) -> bool 
     )
 }
 
-/// Re-exported for tests and data sources.
-pub type IdentityReply = crate::clients::bitbucket::Reply<User>;
-pub type ListingReply = crate::clients::bitbucket::Reply<Vec<Repository>>;
-pub type Facts = CredentialFacts;
+/// What the cache keeps per credential, and per credential and workspace.
+pub(crate) type IdentityReply = crate::clients::bitbucket::Reply<User>;
+pub(crate) type ListingReply = crate::clients::bitbucket::Reply<Vec<Repository>>;
