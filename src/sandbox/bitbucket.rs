@@ -78,6 +78,8 @@ fn failure(message: &str, www_authenticate: bool) -> AuthFailure {
 
 const TOKEN_INVALID: &str = "Token is invalid, expired, or not supported for this endpoint.";
 
+/// The brownout schedule: 15-minute windows at 00:00, 06:00, 12:00 and
+/// 18:00 UTC.
 fn in_brownout(now: chrono::DateTime<chrono::Utc>) -> bool {
     now.hour().is_multiple_of(6) && now.minute() < 15
 }
@@ -315,8 +317,21 @@ fn guarded(sb: &Sandbox, req: &Request, legacy: &str, api: &str, body: impl FnOn
     if let Some(required) = sb.missing_scope(&caller, legacy, api) {
         return scope_error(&caller, &required);
     }
-    let resp = body(&caller);
-    with_facts(&caller, resp)
+    let mut resp = with_facts(&caller, body(&caller));
+    // Bitbucket sends its scaled rate-limit headers only to access tokens
+    // on the repository API.
+    if caller.credential_type.ends_with("access_token") && req.uri().path().starts_with("/2.0/repositories") {
+        let (limit, used) = sb.control(|c| (c.rate_limit_per_hour, c.used(&caller.name)));
+        let near = (used as u64) * 10 >= u64::from(limit) * 9;
+        let headers = resp.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+        headers.insert("x-ratelimit-resource", HeaderValue::from_static("api"));
+        headers.insert(
+            "x-ratelimit-nearlimit",
+            HeaderValue::from_static(if near { "true" } else { "false" }),
+        );
+    }
+    resp
 }
 
 fn uuid_for(name: &str) -> String {
@@ -726,5 +741,19 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
     match issued {
         Ok(body) => Json(body).into_response(),
         Err(e) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::in_brownout;
+
+    #[test]
+    fn brownout_windows() {
+        let at = |h, m| chrono::Utc.with_ymd_and_hms(2026, 7, 1, h, m, 0).unwrap();
+        assert!(in_brownout(at(0, 0)) && in_brownout(at(6, 14)) && in_brownout(at(18, 5)));
+        assert!(!in_brownout(at(6, 15)) && !in_brownout(at(7, 0)) && !in_brownout(at(23, 59)));
     }
 }

@@ -128,6 +128,11 @@ impl Control {
         true
     }
 
+    /// Calls `principal` made in the current rolling hour.
+    pub fn used(&self, principal: &str) -> usize {
+        self.windows.get(principal).map_or(0, |w| w.len())
+    }
+
     /// Counts a call for `principal` without rate limiting (SEI's side).
     pub fn count(&mut self, principal: &str, route: &str) {
         *self.counters.principals.entry(principal.to_string()).or_default() += 1;
