@@ -672,3 +672,53 @@ async fn write_only_values_are_refused_without_the_client_capability() {
     assert!(allowed.is_empty(), "{allowed:?}");
     shutdown_and_wait(plugin, channel).await;
 }
+
+#[tokio::test]
+async fn move_resource_state_accepts_the_same_type_from_another_address() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    let caps = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(caps.server_capabilities.unwrap().move_resource_state);
+    let state = br#"{"id":"4512","name":"bb-prod","url":"https://bitbucket.org","tags":[],"repositories":["acme/api"],
+        "credential":[],"satellite":true,"skip_preflight":false,"start_ingestion":true,"created_at":1767225600}"#;
+    let moved = client
+        .move_resource_state(pb::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/acme/sei".into(),
+            source_type_name: "sei_bitbucket_integration".into(),
+            source_schema_version: 0,
+            source_state: Some(pb::RawState {
+                json: state.to_vec(),
+                flatmap: Default::default(),
+            }),
+            target_type_name: "sei_bitbucket_integration".into(),
+            source_private: b"p".to_vec(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let r = terraform_provider_sei::resources::BitbucketIntegrationResource::new();
+    let ty = terraform_provider_sei::resources::Resource::schema(&r).value_type();
+    let value = terraform_provider_sei::codec::decode_msgpack(&moved.target_state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(value.get("id"), &Value::string("4512"));
+    assert_eq!(moved.target_private, b"p");
+    let refused = client
+        .move_resource_state(pb::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/hashicorp/null".into(),
+            source_type_name: "null_resource".into(),
+            target_type_name: "sei_bitbucket_integration".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refused.diagnostics[0].summary, "Unsupported resource move");
+    shutdown_and_wait(plugin, channel).await;
+}

@@ -128,7 +128,7 @@ impl ProviderService {
         pb::ServerCapabilities {
             plan_destroy: false,
             get_provider_schema_optional: true,
-            move_resource_state: false,
+            move_resource_state: true,
         }
     }
 
@@ -298,6 +298,37 @@ impl ProviderService {
         })
     }
 
+    /// Accepts a move into one of our types from the same type name under
+    /// another provider address (a fork, a renamed namespace): the state is
+    /// read with our schema, as an upgrade would. Any other move has no
+    /// meaningful mapping and is refused.
+    async fn move_state(
+        &self,
+        req: pb::move_resource_state::Request,
+    ) -> Result<pb::move_resource_state::Response, Diagnostics> {
+        let r = self
+            .provider
+            .resource(&req.target_type_name)
+            .ok_or_else(|| unknown_type("resource", &req.target_type_name))?;
+        if req.source_type_name != req.target_type_name {
+            return Err(Diagnostic::error(
+                "Unsupported resource move",
+                format!(
+                    "{} cannot be moved to {}: their attributes do not correspond. Remove the old resource from state and import the new one instead.",
+                    req.source_type_name, req.target_type_name
+                ),
+            )
+            .into());
+        }
+        let json = req.source_state.map(|s| s.json).unwrap_or_default();
+        let value = r.upgrade(req.source_schema_version, &json)?;
+        Ok(pb::move_resource_state::Response {
+            target_state: Some(encode_dynamic(&value, &r.schema().value_type(), "moved state")?),
+            diagnostics: Vec::new(),
+            target_private: req.source_private,
+        })
+    }
+
     async fn read_data(
         &self,
         req: pb::read_data_source::Request,
@@ -387,6 +418,7 @@ with_diagnostics!(
     pb::validate_ephemeral_resource_config::Response,
     pb::configure_provider::Response,
     pb::upgrade_resource_state::Response,
+    pb::move_resource_state::Response,
     pb::read_resource::Response,
     pb::plan_resource_change::Response,
     pb::apply_resource_change::Response,
@@ -557,6 +589,17 @@ impl Provider for ProviderService {
             "UpgradeResourceState",
             self.upgrade(request.into_inner()),
             pb::upgrade_resource_state::Response
+        )
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        answer!(
+            "MoveResourceState",
+            self.move_state(request.into_inner()),
+            pb::move_resource_state::Response
         )
     }
 
