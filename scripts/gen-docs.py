@@ -51,6 +51,9 @@ def anchor(prefix, name):
 
 def attr_line(name, a, nested_anchor=None):
     kinds = [type_name(a["type"])]
+    if a.get("optional") and a.get("computed"):
+        # Optional, and filled in by the provider when left out.
+        kinds.append("Computed")
     if a.get("sensitive"):
         kinds.append("Sensitive")
     if a.get("write_only"):

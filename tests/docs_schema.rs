@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use common::*;
 use serde_json::Value;
 
-/// (container, name, kind, sensitive, write_only)
-type Entry = (String, String, String, bool, bool);
+/// (container, name, kind, computed-when-optional, sensitive, write_only)
+type Entry = (String, String, String, bool, bool, bool);
 
 fn schema_json() -> Value {
     let tf = Tf::new();
@@ -29,10 +29,12 @@ fn expected(block: &Value, container: &str, out: &mut BTreeSet<Entry>) {
         } else {
             "Read-Only"
         };
+        let optional_computed = a["optional"] == true && a["computed"] == true;
         out.insert((
             container.into(),
             name.clone(),
             kind.into(),
+            optional_computed,
             a["sensitive"] == true,
             a["write_only"] == true,
         ));
@@ -40,7 +42,7 @@ fn expected(block: &Value, container: &str, out: &mut BTreeSet<Entry>) {
         if t[0] == "list" || t[0] == "set" {
             if let Some(obj) = t[1].as_array().filter(|o| o[0] == "object") {
                 for inner in obj[1].as_object().unwrap().keys() {
-                    out.insert((name.clone(), inner.clone(), "Read-Only".into(), false, false));
+                    out.insert((name.clone(), inner.clone(), "Read-Only".into(), false, false, false));
                 }
             }
         }
@@ -51,7 +53,7 @@ fn expected(block: &Value, container: &str, out: &mut BTreeSet<Entry>) {
         } else {
             "Optional"
         };
-        out.insert((container.into(), name.clone(), kind.into(), false, false));
+        out.insert((container.into(), name.clone(), kind.into(), false, false, false));
         expected(&b["block"], name, out);
     }
 }
@@ -94,12 +96,14 @@ fn documented(page: &str) -> BTreeSet<Entry> {
                 !kind.is_empty(),
                 "{page}: `{name}` is outside a Required/Optional/Read-Only section"
             );
+            let marks: Vec<&str> = marks.split(", ").collect();
             out.insert((
                 container.clone(),
                 name.to_string(),
                 kind.clone(),
-                marks.contains("Sensitive"),
-                marks.contains("Write-only"),
+                marks.contains(&"Computed"),
+                marks.contains(&"Sensitive"),
+                marks.iter().any(|m| m.starts_with("[Write-only]")),
             ));
         }
     }
