@@ -17,8 +17,9 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::provider::Services;
 use crate::schema::Schema;
 
-/// What every RPC handler gets: the configured services, a cancellation
-/// token that `StopProvider` fires, and what the calling Terraform supports.
+/// What every RPC handler gets: the services `ConfigureProvider` built, and
+/// the cancellation token `StopProvider` fires, so HTTP calls and backoff
+/// waits end when Terraform is interrupted.
 #[derive(Clone)]
 pub struct Ctx {
     pub services: Arc<Services>,
