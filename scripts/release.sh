@@ -13,4 +13,4 @@ rm -rf dist
 size=$(stat -c %s target/release/terraform-provider-sei)
 echo "Release $version:"
 ls -l dist
-echo "Stripped release binary: $size bytes ($(( size / 1024 / 1024 )) MiB)"
+awk -v s="$size" 'BEGIN { printf "Stripped release binary: %d bytes (%.1f MiB)\n", s, s / 1048576 }'
