@@ -493,6 +493,40 @@ async fn oauth_grants_and_single_use_codes() {
         "invalid_grant",
         "a code works once"
     );
+    // SEI's method "oauth" exchanges a code issued to SEI's consumer at this
+    // token endpoint; the same code twice fails.
+    let r = c
+        .get(format!("{oauth}/authorize?client_id=sei-consumer&response_type=code"))
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+    let sei_code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.to_string();
+    let sei = Sei { sb: &sb, c: &c };
+    let oauth_body = |name: &str| {
+        json!({"name": name, "application": "bitbucket", "url": "https://bitbucket.org", "method": "oauth",
+               "code": sei_code, "tags": [], "metadata": {"repos": "acme/api"}})
+    };
+    let (status, created) = sei.create(oauth_body("bb-oauth")).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["authentication"], "oauth");
+    let (status, again) = sei.create(oauth_body("bb-oauth-2")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(again["message"].as_str().unwrap().contains("invalid_grant"), "{again}");
+    let counters: Value = c
+        .get(format!("{}/_sandbox/counters", sb.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        counters["principal_routes"]["sei-consumer"]["POST /bitbucket/site/oauth2/access_token"], 2,
+        "SEI called the token endpoint as its consumer: {}",
+        counters["principal_routes"]
+    );
+
     let bad = c
         .post(format!("{oauth}/access_token"))
         .basic_auth("tf-consumer", Some("wrong"))

@@ -85,7 +85,7 @@ fn in_brownout(now: chrono::DateTime<chrono::Utc>) -> bool {
 }
 
 impl Sandbox {
-    fn principal(&self, name: &str) -> Option<&PrincipalSeed> {
+    pub(super) fn principal(&self, name: &str) -> Option<&PrincipalSeed> {
         self.seed
             .bitbucket
             .principals
@@ -621,31 +621,6 @@ fn issue_token(
         json!({"access_token": access, "scopes": scopes.join(" "), "expires_in": TOKEN_LIFETIME_SECS,
               "token_type": "bearer", "state": grant_type, "refresh_token": refresh}),
     )
-}
-
-/// SEI's own code exchange for `method: "oauth"`: the code must have been
-/// issued to SEI's consumer, and works once.
-pub fn exchange_code_for_sei(sb: &Sandbox, code: &str) -> Result<String, String> {
-    let consumer = sb
-        .seed
-        .sei
-        .oauth_consumer
-        .clone()
-        .ok_or_else(|| "SEI has no Bitbucket OAuth consumer configured".to_string())?;
-    let grant = sb.mutate(
-        |w| match w.oauth_codes.get(code) {
-            Some(g) if g.client_id == consumer => Ok(w.oauth_codes.remove(code)),
-            _ => Err("invalid_grant: The authorization code is invalid or has already been used.".to_string()),
-        },
-        |e| e,
-    )?;
-    let grant = grant.ok_or_else(|| "invalid_grant".to_string())?;
-    let token = issue_token(sb, &consumer, grant.user, "authorization_code", None)?;
-    token
-        .get("access_token")
-        .and_then(|t| t.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| "token exchange failed".to_string())
 }
 
 async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {

@@ -43,6 +43,8 @@ pub struct Sandbox {
     world: Mutex<World>,
     state_file: Option<PathBuf>,
     control: Mutex<Control>,
+    /// SEI's outbound HTTP client, for its OAuth code exchange.
+    http: reqwest::Client,
 }
 
 impl Sandbox {
@@ -56,11 +58,19 @@ impl Sandbox {
             world.next_id = 4500;
         }
         let control = Control::new(seed.bitbucket.rate_limit_per_hour);
+        // reqwest is built without a TLS provider of its own; the process
+        // default is aws-lc-rs, as in the provider.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build SEI's HTTP client: {e}"))?;
         Ok(Arc::new(Sandbox {
             seed,
             world: Mutex::new(world),
             state_file,
             control: Mutex::new(control),
+            http,
         }))
     }
 

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::bitbucket::{exchange_code_for_sei, Presented};
+use super::bitbucket::Presented;
 use super::control::route_label;
 use super::errors::{self, Service};
 use super::world::{sha256_hex, StoredIntegration, StoredToken};
@@ -144,7 +144,13 @@ struct Credentials {
 }
 
 /// Builds SEI's token from `method`. `Err` is the response to send.
-fn build_credentials(sb: &Sandbox, body: &Value, method: &str, path: &str) -> Result<Credentials, Response> {
+async fn build_credentials(
+    sb: &Sandbox,
+    host: &str,
+    body: &Value,
+    method: &str,
+    path: &str,
+) -> Result<Credentials, Response> {
     let mut token = StoredToken {
         method: Some(method.to_string()),
         ..StoredToken::default()
@@ -173,7 +179,7 @@ fn build_credentials(sb: &Sandbox, body: &Value, method: &str, path: &str) -> Re
         }
         "oauth" => {
             let code = text(body, "code").unwrap_or_default();
-            let access = exchange_code_for_sei(sb, &code).map_err(|e| {
+            let access = exchange_code(sb, host, &code).await.map_err(|e| {
                 errors::spring(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &format!("Failed to exchange the Bitbucket authorization code: {e}"),
@@ -186,6 +192,54 @@ fn build_credentials(sb: &Sandbox, body: &Value, method: &str, path: &str) -> Re
         _ => return Err(bad("Unsupported token_type provided.", path)),
     }
     Ok(Credentials { token, presented })
+}
+
+/// SEI exchanges an authorization code itself, at Bitbucket's token endpoint
+/// (here, the sandbox's own), with SEI's OAuth consumer. A code works once.
+async fn exchange_code(sb: &Sandbox, host: &str, code: &str) -> Result<String, String> {
+    let consumer = sb
+        .seed
+        .sei
+        .oauth_consumer
+        .clone()
+        .ok_or_else(|| "SEI has no Bitbucket OAuth consumer configured".to_string())?;
+    let secret = sb
+        .principal(&consumer)
+        .map(|p| p.secret.clone())
+        .ok_or_else(|| "SEI's OAuth consumer is not seeded".to_string())?;
+    let resp = sb
+        .http
+        .post(format!("http://{host}/bitbucket/site/oauth2/access_token"))
+        .basic_auth(&consumer, Some(secret))
+        .form(&[("grant_type", "authorization_code"), ("code", code)])
+        .send()
+        .await
+        .map_err(|e| format!("token endpoint unreachable: {e}"))?;
+    let status = resp.status();
+    let body: Value = resp
+        .json()
+        .await
+        .map_err(|e| format!("unreadable token response: {e}"))?;
+    if !status.is_success() {
+        return Err(format!(
+            "{}: {}",
+            body["error"].as_str().unwrap_or("error"),
+            body["error_description"].as_str().unwrap_or("")
+        ));
+    }
+    body["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "the token response has no access_token".to_string())
+}
+
+/// The `Host` a request came to: where this sandbox's Bitbucket side is.
+fn host_of(req: &Request) -> String {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_string()
 }
 
 /// SEI's Bitbucket preflight: one check, `Get repositories`, run with each
@@ -262,6 +316,7 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
         Ok(a) => a,
         Err(r) => return r,
     };
+    let host = host_of(&req);
     let body = match errors::read_json(req, Service::Sei).await {
         Ok(Value::Object(m)) => Value::Object(m),
         Ok(_) => return bad("JSON parse error: expected an object", BASE),
@@ -286,7 +341,7 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
         if !matches!(m, "apikey" | "multiple_api_keys" | "oauth") {
             return bad("Unsupported token_type provided.", BASE);
         }
-        match build_credentials(&sb, &body, m, BASE) {
+        match build_credentials(&sb, &host, &body, m, BASE).await {
             Ok(c) => Some(c),
             Err(r) => return r,
         }
@@ -394,6 +449,7 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
         Err(r) => return r,
     };
     let path = format!("{BASE}/{id}");
+    let host = host_of(&req);
     let body = match errors::read_json(req, Service::Sei).await {
         Ok(Value::Object(m)) => Value::Object(m),
         Ok(_) => return bad("JSON parse error: expected an object", &path),
@@ -414,7 +470,7 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
         text(&body, "apikey").is_some_and(|k| !k.is_empty()) || text(&body, "code").is_some_and(|c| !c.is_empty());
     let credentials = if replaces_credentials {
         let method = text(&body, "method").unwrap_or_else(|| "apikey".to_string());
-        match build_credentials(&sb, &body, &method, &path) {
+        match build_credentials(&sb, &host, &body, &method, &path).await {
             Ok(c) => Some(c),
             Err(r) => return r,
         }
