@@ -6,7 +6,7 @@ Usage: scripts/gen-docs.py [schema.json]
 Without an argument it builds the provider (debug) and asks Terraform for
 the schema through a throwaway dev_overrides CLI config.
 
-tests/docs_schema.rs checks the result against the schema independently,
+crates/provider/tests/acceptance/docs_schema.rs checks the result against the schema independently,
 so a page that drifts from the code fails the tests.
 """
 import json

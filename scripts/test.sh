@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The test command: formatting, lints, build, then every test — unit
-# tests, sandbox HTTP tests, gRPC tests against the real binary, and the
-# end-to-end tests that drive the real terraform binary.
+# The test command: formatting, lints, build, then every test of every crate
+# of the workspace — the framework's unit and codec property tests, the
+# sandbox over HTTP, the provider's unit tests, its clients against an
+# in-process sandbox, the provider binary over gRPC, and the acceptance suite
+# that drives the real terraform binary.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 command -v terraform >/dev/null || { echo "terraform (>= 1.11) must be on PATH" >&2; exit 1; }
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --all-targets -- -D warnings
-echo "==> cargo build (debug: the one profile every test uses)"
-cargo build --locked --all-targets
+echo "==> cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "==> cargo build (debug: the one profile every test uses; builds sei-sandbox for the acceptance suite)"
+cargo build --locked --workspace --all-targets
 echo "==> cargo test"
-cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-4}"
+cargo test --locked --workspace --all-targets -- --test-threads "${TEST_THREADS:-4}"

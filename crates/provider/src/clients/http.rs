@@ -1,0 +1,211 @@
+//! The one retry policy shared by every client.
+//!
+//! - 429, 502, 503 and 504 and connection errors are retried; a 500 never is
+//!   (SEI answers a duplicate name with 500, and retrying cannot fix it).
+//! - Full-jitter exponential backoff from 250 ms, capped at 30 s, unless the
+//!   server says `Retry-After`.
+//! - `max_retries` counts retries after the first attempt, and
+//!   `request_timeout` bounds each attempt.
+//! - Cancellation (Terraform's `StopProvider`) ends a wait at once.
+//!
+//! Written here rather than with a retry crate because the policy is small
+//! and two of its rules (Retry-After per response, and the non-idempotent
+//! create that must look before it retries) need the response in hand.
+
+use std::time::Duration;
+
+use reqwest::{RequestBuilder, Response, StatusCode};
+use tokio_util::sync::CancellationToken;
+
+pub const BACKOFF_BASE: Duration = Duration::from_millis(250);
+pub const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// A `Retry-After` beyond this is treated as this: a plan should fail with a
+/// clear message, not hang for an hour.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+pub struct HttpPolicy {
+    pub max_retries: u32,
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        HttpPolicy {
+            max_retries: 5,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Failures below HTTP: nothing usable came back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("cancelled")]
+    Cancelled,
+    /// The request may have been processed: the answer never came.
+    #[error("no response within the request timeout ({attempts} attempt(s))")]
+    Timeout { attempts: u32 },
+    #[error("cannot connect after {attempts} attempt(s): {message}")]
+    Connect { attempts: u32, message: String },
+    #[error("HTTP request failed: {message}")]
+    Other { message: String },
+}
+
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// The wait before retry number `retry` (0-based): a uniform draw from
+/// `[0, min(cap, base * 2^retry))`, or the server's `Retry-After`.
+pub fn backoff_delay(retry: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(after) = retry_after {
+        return after.min(RETRY_AFTER_CAP);
+    }
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(retry.min(16)))
+        .min(BACKOFF_CAP);
+    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::random_range(0..=millis))
+}
+
+/// Reads `Retry-After` in seconds or as an HTTP date.
+pub fn retry_after(resp: &Response) -> Option<Duration> {
+    let raw = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Sleeps, unless cancelled first.
+pub async fn wait(delay: Duration, cancel: &CancellationToken) -> Result<(), TransportError> {
+    tokio::select! {
+        _ = cancel.cancelled() => Err(TransportError::Cancelled),
+        _ = tokio::time::sleep(delay) => Ok(()),
+    }
+}
+
+/// One attempt, bounded by the timeout and the cancellation token.
+pub async fn send_once(
+    request: RequestBuilder,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<Response, AttemptError> {
+    let send = request.timeout(timeout).send();
+    tokio::select! {
+        _ = cancel.cancelled() => Err(AttemptError::Cancelled),
+        result = send => result.map_err(|e| {
+            if e.is_timeout() {
+                AttemptError::Timeout
+            } else if e.is_connect() {
+                AttemptError::Connect(describe(&e))
+            } else {
+                AttemptError::Other(describe(&e))
+            }
+        }),
+    }
+}
+
+/// How one attempt failed, before the retry policy has had its say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptError {
+    Cancelled,
+    /// Sent, maybe processed, no answer.
+    Timeout,
+    /// Never reached the server: safe to retry anything.
+    Connect(String),
+    Other(String),
+}
+
+/// reqwest's error text without the URL's query string; our URLs never carry
+/// secrets, but the error chain is what users see.
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Sends an idempotent request under the retry policy. Returns the final
+/// response (which may still be a 429 or 503 once retries are spent) and the
+/// number of attempts made.
+pub async fn send_idempotent(
+    build: impl Fn() -> RequestBuilder,
+    policy: &HttpPolicy,
+    cancel: &CancellationToken,
+) -> Result<(Response, u32), TransportError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let retries_left = attempts <= policy.max_retries;
+        match send_once(build(), policy.request_timeout, cancel).await {
+            Ok(resp) if is_retryable_status(resp.status()) && retries_left => {
+                let delay = backoff_delay(attempts - 1, retry_after(&resp));
+                tracing::debug!(
+                    status = resp.status().as_u16(),
+                    attempt = attempts,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
+                wait(delay, cancel).await?;
+            }
+            Ok(resp) => return Ok((resp, attempts)),
+            Err(AttemptError::Connect(message)) if retries_left => {
+                let delay = backoff_delay(attempts - 1, None);
+                tracing::debug!(error = %message, attempt = attempts, "connection failed; retrying");
+                wait(delay, cancel).await?;
+            }
+            Err(AttemptError::Connect(message)) => return Err(TransportError::Connect { attempts, message }),
+            Err(AttemptError::Timeout) => return Err(TransportError::Timeout { attempts }),
+            Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled),
+            Err(AttemptError::Other(message)) => return Err(TransportError::Other { message }),
+        }
+    }
+}
+
+/// The HTTP client could not be built (TLS roots, resolver): a local
+/// problem, reported at configure time.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct ClientSetupError(#[from] reqwest::Error);
+
+pub fn build_http_client() -> Result<reqwest::Client, ClientSetupError> {
+    super::install_crypto_provider();
+    Ok(reqwest::Client::builder()
+        .user_agent(super::user_agent())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_full_jitter_under_the_cap() {
+        for retry in 0..20 {
+            let d = backoff_delay(retry, None);
+            let ceiling = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(retry)).min(BACKOFF_CAP);
+            assert!(d <= ceiling, "retry {retry}: {d:?} > {ceiling:?}");
+        }
+        assert_eq!(backoff_delay(3, Some(Duration::from_secs(7))), Duration::from_secs(7));
+        assert_eq!(backoff_delay(0, Some(Duration::from_secs(9999))), RETRY_AFTER_CAP);
+    }
+
+    #[test]
+    fn retries_only_the_documented_statuses() {
+        for s in [429, 502, 503, 504] {
+            assert!(is_retryable_status(StatusCode::from_u16(s).unwrap()));
+        }
+        for s in [400, 401, 403, 404, 410, 500] {
+            assert!(!is_retryable_status(StatusCode::from_u16(s).unwrap()));
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! HTTP clients for SEI, Bitbucket and Bitbucket OAuth.
+//!
+//! Plain Rust APIs: no Terraform or gRPC types in here, so they can be used
+//! and tested alone. Every request goes through [`http`], which owns the one
+//! retry policy, per-attempt timeouts and cancellation.
+
+pub mod bitbucket;
+pub mod http;
+pub mod oauth;
+pub mod sei;
+
+pub use bitbucket::{BitbucketAuth, BitbucketClient, BitbucketError};
+pub use http::{ClientSetupError, HttpPolicy, TransportError};
+pub use oauth::{OAuthClient, OAuthError, OAuthToken};
+pub use sei::{SeiAuth, SeiClient, SeiError, SeiScope};
+
+/// Installs aws-lc-rs as the process's TLS crypto provider, once. reqwest is
+/// built without a provider of its own so that the whole process uses the one
+/// the plugin server needs for Terraform's P-521 certificates.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// The user agent on every request, as HashiCorp providers send one.
+pub fn user_agent() -> String {
+    format!("terraform-provider-sei/{}", env!("CARGO_PKG_VERSION"))
+}

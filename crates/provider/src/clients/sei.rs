@@ -1,0 +1,718 @@
+//! The SEI integrations API (`/v1/integrations`), as the contract describes
+//! it, quirks included.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::http::{self, AttemptError, HttpPolicy, TransportError};
+use crate::secret::Secret;
+
+/// How the API key travels: Harness platform tokens through the gateway's
+/// `x-api-key`, SEI's own keys as `Authorization: ApiKey`.
+#[derive(Debug, Clone)]
+pub enum SeiAuth {
+    PlatformToken(Secret),
+    ApiKey(Secret),
+}
+
+impl SeiAuth {
+    pub fn from_key(key: Secret) -> Self {
+        let k = key.expose();
+        if k.starts_with("pat.") || k.starts_with("sat.") {
+            SeiAuth::PlatformToken(key)
+        } else {
+            SeiAuth::ApiKey(key)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SeiScope {
+    pub account_id: Option<String>,
+    pub org_id: Option<String>,
+    pub project_id: Option<String>,
+}
+
+/// An integration record as SEI returns it. Secrets are never in it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Integration {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub application: Option<String>,
+    #[serde(default)]
+    pub satellite: Option<bool>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub authentication: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub updated_at: Option<i64>,
+}
+
+/// One Bitbucket account credential inside `keys[]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiKeyEntry {
+    pub username: String,
+    pub apikey: Secret,
+}
+
+/// `ModifyIntegrationRequest`; `None` fields are left out of the JSON.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IntegrationRequest {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub tags: Vec<String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apikey: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<ApiKeyEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub satellite: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_preflight_check: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_ingestion: Option<bool>,
+}
+
+/// One failed SEI preflight check.
+/// What SEI ingests, kept in the record's `metadata`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchFlags {
+    pub commits: bool,
+    pub prs: bool,
+    pub pr_reviews: bool,
+    pub commit_files: bool,
+}
+
+impl Default for FetchFlags {
+    /// SEI's defaults for a new integration.
+    fn default() -> Self {
+        FetchFlags {
+            commits: true,
+            prs: true,
+            pr_reviews: true,
+            commit_files: false,
+        }
+    }
+}
+
+impl FetchFlags {
+    const KEYS: [&'static str; 4] = ["fetch_commits", "fetch_prs", "fetch_pr_reviews", "fetch_commit_files"];
+
+    fn values(&self) -> [bool; 4] {
+        [self.commits, self.prs, self.pr_reviews, self.commit_files]
+    }
+}
+
+/// The parts of an integration the provider manages, in its own terms; the
+/// client maps them onto SEI's wire shapes (metadata keys, comma-joined
+/// repositories).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntegrationSpec {
+    pub name: String,
+    /// `None` or empty: send none (SEI cannot clear one anyway).
+    pub description: Option<String>,
+    pub application: String,
+    pub url: Option<String>,
+    pub tags: Vec<String>,
+    pub repositories: Vec<String>,
+    pub fetch: FetchFlags,
+}
+
+/// Credentials to send; SEI never returns them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credentials {
+    /// One key is SEI's method `apikey`; more are `multiple_api_keys`.
+    ApiKeys(Vec<ApiKeyEntry>),
+    /// A single-use Bitbucket authorization code for SEI's OAuth consumer.
+    OAuthCode(Secret),
+}
+
+/// Settings that act at create only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateOptions {
+    pub satellite: bool,
+    pub skip_preflight: bool,
+    pub start_ingestion: bool,
+}
+
+impl IntegrationRequest {
+    /// A create body.
+    pub fn create(spec: &IntegrationSpec, credentials: Option<&Credentials>, options: CreateOptions) -> Self {
+        let mut req = Self::from_spec(spec, serde_json::Map::new());
+        if let Some(c) = credentials {
+            req.set_credentials(c);
+        }
+        req.satellite = Some(options.satellite);
+        req.skip_preflight_check = Some(options.skip_preflight);
+        req.start_ingestion = Some(options.start_ingestion);
+        req
+    }
+
+    /// An update body. A PUT replaces `metadata` whole, so `current` (what
+    /// SEI holds now) is merged in to keep the keys the SEI UI set. SEI
+    /// applies a `url` change only together with credentials, so the url
+    /// goes only with them.
+    pub fn update(
+        spec: &IntegrationSpec,
+        current: &serde_json::Map<String, serde_json::Value>,
+        credentials: Option<&Credentials>,
+        resume_ingestion: bool,
+    ) -> Self {
+        let mut req = Self::from_spec(spec, current.clone());
+        match credentials {
+            Some(c) => req.set_credentials(c),
+            None => req.url = None,
+        }
+        if resume_ingestion {
+            req.start_ingestion = Some(true);
+        }
+        req
+    }
+
+    fn from_spec(spec: &IntegrationSpec, mut metadata: serde_json::Map<String, serde_json::Value>) -> Self {
+        for (key, value) in FetchFlags::KEYS.iter().zip(spec.fetch.values()) {
+            metadata.insert((*key).to_string(), serde_json::Value::Bool(value));
+        }
+        let mut repositories = spec.repositories.clone();
+        repositories.sort();
+        repositories.dedup();
+        metadata.insert("repos".into(), serde_json::Value::String(repositories.join(",")));
+        let mut tags = spec.tags.clone();
+        tags.sort();
+        tags.dedup();
+        IntegrationRequest {
+            name: spec.name.clone(),
+            description: spec.description.clone().filter(|d| !d.is_empty()),
+            application: Some(spec.application.clone()),
+            url: spec.url.clone(),
+            tags,
+            metadata,
+            ..Default::default()
+        }
+    }
+
+    /// SEI's credential shapes. For more than one key, the first also goes
+    /// in `username`/`apikey`: SEI replaces stored credentials only when
+    /// `apikey` is non-empty.
+    fn set_credentials(&mut self, credentials: &Credentials) {
+        match credentials {
+            Credentials::ApiKeys(keys) => {
+                if let Some(first) = keys.first() {
+                    self.username = Some(first.username.clone());
+                    self.apikey = Some(first.apikey.clone());
+                }
+                if keys.len() > 1 {
+                    self.method = Some("multiple_api_keys".into());
+                    self.keys = Some(keys.clone());
+                } else {
+                    self.method = Some("apikey".into());
+                }
+            }
+            Credentials::OAuthCode(code) => {
+                self.method = Some("oauth".into());
+                self.code = Some(code.clone());
+            }
+        }
+    }
+}
+
+impl Integration {
+    /// `metadata.repos`, SEI's comma-joined list; empty means all.
+    pub fn repositories(&self) -> Vec<String> {
+        let joined = self.metadata.get("repos").and_then(|v| v.as_str()).unwrap_or("");
+        let mut out: Vec<String> = joined
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The fetch flags, with SEI's defaults for keys it does not hold.
+    pub fn fetch_flags(&self) -> FetchFlags {
+        let d = FetchFlags::default();
+        let flag = |key: &str, default: bool| self.metadata.get(key).and_then(|v| v.as_bool()).unwrap_or(default);
+        FetchFlags {
+            commits: flag("fetch_commits", d.commits),
+            prs: flag("fetch_prs", d.prs),
+            pr_reviews: flag("fetch_pr_reviews", d.pr_reviews),
+            commit_files: flag("fetch_commit_files", d.commit_files),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightCheck {
+    pub name: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SeiError {
+    #[error("SEI has no integration {id}: {message}")]
+    NotFound { id: String, message: String },
+    #[error("an integration named {name:?} already exists (id {existing_id})")]
+    NameConflict { name: String, existing_id: String },
+    #[error("SEI's preflight check failed: {}", format_checks(.checks))]
+    PreflightFailed { checks: Vec<PreflightCheck> },
+    #[error("SEI refused the API key (HTTP {status}){}", suffix(.message))]
+    Unauthorized { status: u16, message: String },
+    #[error("SEI is rate limiting this key; gave up after {attempts} attempt(s)")]
+    RateLimited { attempts: u32 },
+    #[error("SEI rejected the request (HTTP {status}): {message}")]
+    BadRequest { status: u16, message: String },
+    #[error("SEI failed (HTTP {status}) after {attempts} attempt(s): {message}")]
+    Server {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
+    #[error("cannot reach SEI: {0}")]
+    Transport(#[from] TransportError),
+    #[error("SEI sent a response this provider cannot read: {0}")]
+    Decode(String),
+    #[error("SEI could not delete integration {id}: {message}")]
+    DeleteFailed { id: String, message: String },
+}
+
+fn suffix(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+fn format_checks(checks: &[PreflightCheck]) -> String {
+    checks
+        .iter()
+        .map(|c| format!("{}: {}", c.name, c.error))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[derive(Clone)]
+pub struct SeiClient {
+    http: reqwest::Client,
+    base: Url,
+    auth: SeiAuth,
+    scope: SeiScope,
+    policy: HttpPolicy,
+}
+
+impl fmt::Debug for SeiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeiClient")
+            .field("base", &self.base.as_str())
+            .field("auth", &self.auth)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// Filters of `POST /v1/integrations/list`.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub name_contains: Option<String>,
+    pub tag_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ListPage {
+    #[serde(default)]
+    records: Vec<Integration>,
+    #[serde(default, rename = "_metadata")]
+    metadata: Option<PageMeta>,
+}
+
+#[derive(Deserialize)]
+struct PageMeta {
+    #[serde(default)]
+    has_next: bool,
+}
+
+#[derive(Deserialize)]
+struct DeleteResponse {
+    #[serde(default)]
+    success: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Page size for list calls: big enough for few calls, small enough that a
+/// slow page does not hit the request timeout.
+pub const LIST_PAGE_SIZE: u32 = 100;
+
+impl SeiClient {
+    pub fn new(base: Url, auth: SeiAuth, scope: SeiScope, policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
+        Ok(SeiClient {
+            http: http::build_http_client()?,
+            base,
+            auth,
+            scope,
+            policy,
+        })
+    }
+
+    fn url(&self, tail: &str) -> Url {
+        let mut url = self.base.clone();
+        let path = format!("{}/v1/integrations{tail}", self.base.path().trim_end_matches('/'));
+        url.set_path(&path);
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(org) = &self.scope.org_id {
+                q.append_pair("orgIdentifier", org);
+            }
+            if let Some(project) = &self.scope.project_id {
+                q.append_pair("projectIdentifier", project);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        url
+    }
+
+    fn request(&self, method: Method, tail: &str) -> RequestBuilder {
+        let mut rb = self
+            .http
+            .request(method, self.url(tail))
+            .header("Accept", "application/json");
+        rb = match &self.auth {
+            SeiAuth::PlatformToken(t) => rb.header("x-api-key", t.expose()),
+            SeiAuth::ApiKey(k) => rb.header("Authorization", format!("ApiKey {}", k.expose())),
+        };
+        if let Some(account) = &self.scope.account_id {
+            rb = rb.header("Harness-Account", account);
+        }
+        rb
+    }
+
+    pub async fn get(&self, id: &str, cancel: &CancellationToken) -> Result<Integration, SeiError> {
+        let tail = format!("/{}", encode_segment(id));
+        let (resp, attempts) = http::send_idempotent(|| self.request(Method::GET, &tail), &self.policy, cancel).await?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(SeiError::NotFound {
+                id: id.to_string(),
+                message: error_message(&body, status),
+            });
+        }
+        check_status(status, &body, attempts)?;
+        serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))
+    }
+
+    /// Creates an integration. The POST is not idempotent, so before any
+    /// retry — and after any attempt whose answer was lost — the name is
+    /// looked up, and an existing record with that name is adopted.
+    pub async fn create(&self, req: &IntegrationRequest, cancel: &CancellationToken) -> Result<Integration, SeiError> {
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let retries_left = attempts <= self.policy.max_retries;
+            let outcome = http::send_once(
+                self.request(Method::POST, "").json(req),
+                self.policy.request_timeout,
+                cancel,
+            )
+            .await;
+            match outcome {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let wait_for = http::retry_after(&resp);
+                    let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+                    if http::is_retryable_status(status) && retries_left {
+                        // A 502/503/504 may come from a gateway after the
+                        // backend created the record.
+                        if let Some(existing) = self.find_by_name(&req.name, cancel).await? {
+                            tracing::info!(id = %existing.id, "create answered {status} but the record exists; adopting it");
+                            return Ok(existing);
+                        }
+                        http::wait(http::backoff_delay(attempts - 1, wait_for), cancel).await?;
+                        continue;
+                    }
+                    if status == StatusCode::INTERNAL_SERVER_ERROR {
+                        // SEI answers a duplicate name with a generic 500.
+                        if let Some(existing) = self.find_by_name(&req.name, cancel).await? {
+                            return Err(SeiError::NameConflict {
+                                name: req.name.clone(),
+                                existing_id: existing.id,
+                            });
+                        }
+                    }
+                    check_status(status, &body, attempts)?;
+                    return serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()));
+                }
+                Err(AttemptError::Timeout) | Err(AttemptError::Other(_)) => {
+                    // Ambiguous: the request was sent and may have worked.
+                    if let Some(existing) = self.find_by_name(&req.name, cancel).await? {
+                        tracing::info!(id = %existing.id, "create's answer was lost but the record exists; adopting it");
+                        return Ok(existing);
+                    }
+                    if !retries_left {
+                        return Err(TransportError::Timeout { attempts }.into());
+                    }
+                    http::wait(http::backoff_delay(attempts - 1, None), cancel).await?;
+                }
+                Err(AttemptError::Connect(message)) => {
+                    if !retries_left {
+                        return Err(TransportError::Connect { attempts, message }.into());
+                    }
+                    http::wait(http::backoff_delay(attempts - 1, None), cancel).await?;
+                }
+                Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled.into()),
+            }
+        }
+    }
+
+    /// Updates in place. A PUT is idempotent: the same body twice gives the
+    /// same record.
+    pub async fn update(&self, id: &str, req: &IntegrationRequest, cancel: &CancellationToken) -> Result<(), SeiError> {
+        let tail = format!("/{}", encode_segment(id));
+        let (resp, attempts) =
+            http::send_idempotent(|| self.request(Method::PUT, &tail).json(req), &self.policy, cancel).await?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(SeiError::NotFound {
+                id: id.to_string(),
+                message: error_message(&body, status),
+            });
+        }
+        check_status(status, &body, attempts)
+    }
+
+    /// Deletes; a record that is already gone counts as deleted. SEI answers
+    /// 200 even on failure, so `success: false` is checked with a GET.
+    pub async fn delete(&self, id: &str, cancel: &CancellationToken) -> Result<(), SeiError> {
+        let tail = format!("/{}", encode_segment(id));
+        let (resp, attempts) =
+            http::send_idempotent(|| self.request(Method::DELETE, &tail), &self.policy, cancel).await?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        check_status(status, &body, attempts)?;
+        let parsed: DeleteResponse = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
+        if parsed.success {
+            return Ok(());
+        }
+        match self.get(id, cancel).await {
+            Err(SeiError::NotFound { .. }) => Ok(()),
+            Err(other) => Err(other),
+            Ok(_) => Err(SeiError::DeleteFailed {
+                id: id.to_string(),
+                message: parsed.error.unwrap_or_else(|| "no reason given".to_string()),
+            }),
+        }
+    }
+
+    /// Every matching record, across all pages, each once. SEI pages by
+    /// offset over `updated_at DESC`, so a record updated mid-listing can
+    /// appear on two pages.
+    pub async fn list(&self, filter: &ListFilter, cancel: &CancellationToken) -> Result<Vec<Integration>, SeiError> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut f = serde_json::Map::new();
+        f.insert("applications".into(), serde_json::json!(["bitbucket"]));
+        if let Some(name) = &filter.name_contains {
+            f.insert("partial".into(), serde_json::json!({ "name": name }));
+        }
+        if !filter.tag_ids.is_empty() {
+            f.insert("tag_ids".into(), serde_json::json!(filter.tag_ids));
+        }
+        for page in 0u32.. {
+            let body = serde_json::json!({"page": page, "page_size": LIST_PAGE_SIZE, "filter": f});
+            let (resp, attempts) =
+                http::send_idempotent(|| self.request(Method::POST, "/list").json(&body), &self.policy, cancel).await?;
+            let status = resp.status();
+            let text = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+            check_status(status, &text, attempts)?;
+            let parsed: ListPage = serde_json::from_str(&text).map_err(|e| SeiError::Decode(e.to_string()))?;
+            let empty = parsed.records.is_empty();
+            merge_page(&mut out, &mut seen, parsed.records);
+            let has_next = parsed.metadata.is_some_and(|m| m.has_next);
+            if empty || !has_next {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record with exactly this (trimmed) name. SEI's name filter matches
+    /// substrings, so the exact comparison happens here.
+    pub async fn find_by_name(&self, name: &str, cancel: &CancellationToken) -> Result<Option<Integration>, SeiError> {
+        let wanted = name.trim();
+        let filter = ListFilter {
+            name_contains: Some(wanted.to_string()),
+            tag_ids: Vec::new(),
+        };
+        Ok(self.list(&filter, cancel).await?.into_iter().find(|i| i.name == wanted))
+    }
+}
+
+/// Appends a page's records that were not seen on an earlier page: SEI pages
+/// by offset over `updated_at DESC`, so a record updated while we list moves
+/// to the front and can come back on a later page.
+fn merge_page(out: &mut Vec<Integration>, seen: &mut HashSet<String>, page: Vec<Integration>) {
+    for record in page {
+        if seen.insert(record.id.clone()) {
+            out.push(record);
+        }
+    }
+}
+
+fn encode_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Maps a non-2xx status to the typed error, keeping SEI's message.
+fn check_status(status: StatusCode, body: &str, attempts: u32) -> Result<(), SeiError> {
+    if status.is_success() {
+        return Ok(());
+    }
+    let message = error_message(body, status);
+    let code = status.as_u16();
+    Err(match code {
+        401 | 403 => SeiError::Unauthorized { status: code, message },
+        429 => SeiError::RateLimited { attempts },
+        400 if message == "preflight_check_failed" => SeiError::PreflightFailed {
+            checks: preflight_checks(body),
+        },
+        400..=499 => SeiError::BadRequest { status: code, message },
+        _ => SeiError::Server {
+            status: code,
+            message,
+            attempts,
+        },
+    })
+}
+
+/// `message` from any JSON error body, else the status line.
+fn error_message(body: &str, status: StatusCode) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string())
+}
+
+fn preflight_checks(body: &str) -> Vec<PreflightCheck> {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    v.pointer("/preflight_check/checks")
+        .and_then(|c| c.as_array())
+        .map(|checks| {
+            checks
+                .iter()
+                .filter(|c| c.get("success").and_then(|s| s.as_bool()) != Some(true))
+                .map(|c| PreflightCheck {
+                    name: c
+                        .get("name")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or("unnamed check")
+                        .to_string(),
+                    error: c
+                        .get("error")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or("no reason given")
+                        .to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_tokens_use_x_api_key() {
+        assert!(matches!(
+            SeiAuth::from_key("pat.a.b.c".into()),
+            SeiAuth::PlatformToken(_)
+        ));
+        assert!(matches!(
+            SeiAuth::from_key("sat.a.b.c".into()),
+            SeiAuth::PlatformToken(_)
+        ));
+        assert!(matches!(SeiAuth::from_key("eyJrZXkiOi".into()), SeiAuth::ApiKey(_)));
+    }
+
+    #[test]
+    fn request_debug_redacts_credentials() {
+        let req = IntegrationRequest {
+            name: "n".into(),
+            apikey: Some("tok-123".into()),
+            keys: Some(vec![ApiKeyEntry {
+                username: "u".into(),
+                apikey: "tok-456".into(),
+            }]),
+            ..Default::default()
+        };
+        let text = format!("{req:?}");
+        assert!(!text.contains("tok-123") && !text.contains("tok-456"));
+        let json = serde_json::to_string(&req).unwrap();
+        assert!(json.contains("tok-123") && !json.contains("description"));
+    }
+
+    #[test]
+    fn list_pages_are_deduplicated_by_id() {
+        let rec = |id: &str| Integration {
+            id: id.into(),
+            name: format!("bb-{id}"),
+            ..Default::default()
+        };
+        let (mut out, mut seen) = (Vec::new(), HashSet::new());
+        merge_page(&mut out, &mut seen, vec![rec("3"), rec("2")]);
+        // "3" was updated mid-listing and shows up again on page 2.
+        merge_page(&mut out, &mut seen, vec![rec("3"), rec("1")]);
+        let ids: Vec<&str> = out.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["3", "2", "1"]);
+    }
+
+    #[test]
+    fn reads_preflight_failures() {
+        let body = r#"{"status":400,"message":"preflight_check_failed","preflight_check":{"success":false,"checks":[{"success":false,"name":"Get repositories","error":"401 Unauthorized"}]}}"#;
+        let err = check_status(StatusCode::BAD_REQUEST, body, 1).unwrap_err();
+        assert_eq!(
+            err,
+            SeiError::PreflightFailed {
+                checks: vec![PreflightCheck {
+                    name: "Get repositories".into(),
+                    error: "401 Unauthorized".into()
+                }]
+            }
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! `ephemeral.sei_bitbucket_oauth_token`: a Bitbucket OAuth 2.0 access
+//! token for one Terraform run, for other providers' configuration. It is
+//! never written to plan or state. Tokens live two hours, longer than any
+//! run, so there is no renewal; Bitbucket has no revocation endpoint, so
+//! closing forgets the token.
+
+use async_trait::async_trait;
+use tfplugin::codec::{AttributePath, Type};
+use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::framework::{EphemeralResource, Opened};
+use tfplugin::schema::validators::OneOf;
+use tfplugin::schema::{Attribute, Block, Schema};
+use tfplugin::{Model, Val};
+
+use crate::provider::{Ctx, Services};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct OAuthTokenModel {
+    pub client_id: Val<String>,
+    pub client_secret: Val<Secret>,
+    pub grant_type: Val<String>,
+    pub refresh_token: Val<Secret>,
+    pub access_token: Val<Secret>,
+    pub token_type: Val<String>,
+    pub scopes: Val<Vec<String>>,
+    pub expires_at: Val<String>,
+}
+
+pub fn schema() -> Schema {
+    let block = Block::new("A Bitbucket OAuth 2.0 access token from an OAuth consumer, obtained at the start of each run and never stored. Use it to configure other providers (for example a Bitbucket provider's `oauth_token`).")
+        .attr(Attribute::required("client_id", Type::String).describe("The OAuth consumer's key."))
+        .attr(Attribute::required("client_secret", Type::String).sensitive().describe("The OAuth consumer's secret."))
+        .attr(Attribute::optional("grant_type", Type::String).validate(OneOf(&["client_credentials", "refresh_token"])).describe("`client_credentials` (default) or `refresh_token`."))
+        .attr(Attribute::optional_computed("refresh_token", Type::String).sensitive().describe("Input: the refresh token for `grant_type = \"refresh_token\"`. Result: the refresh token Bitbucket returned, when none was given."))
+        .attr(Attribute::computed("access_token", Type::String).sensitive().describe("The access token."))
+        .attr(Attribute::computed("token_type", Type::String).describe("Always `bearer`."))
+        .attr(Attribute::computed("scopes", Type::list(Type::String)).describe("Scopes Bitbucket granted."))
+        .attr(Attribute::computed("expires_at", Type::String).describe("RFC 3339 expiry time (two hours after issue)."));
+    Schema::new(0, block)
+}
+
+pub struct BitbucketOAuthTokenEphemeral;
+
+#[async_trait]
+impl EphemeralResource<Services> for BitbucketOAuthTokenEphemeral {
+    type Model = OAuthTokenModel;
+
+    fn validate(&self, config: &OAuthTokenModel, diags: &mut Diagnostics) {
+        if config.grant_type.as_deref() == Some("refresh_token") && config.refresh_token.is_null() {
+            diags.error_at(
+                AttributePath::attr("refresh_token"),
+                "Missing refresh token",
+                "grant_type = \"refresh_token\" needs `refresh_token`.",
+            );
+        }
+    }
+
+    async fn open(
+        &self,
+        ctx: &Ctx,
+        config: OAuthTokenModel,
+        diags: &mut Diagnostics,
+    ) -> Option<Opened<OAuthTokenModel>> {
+        let client_id = config.client_id.known().cloned().unwrap_or_default();
+        let secret = config.client_secret.known().cloned().unwrap_or_default();
+        let oauth = &ctx.services.oauth;
+        let token = match (config.grant_type.as_deref(), config.refresh_token.known()) {
+            (Some("refresh_token"), Some(refresh)) => oauth.refresh(&client_id, &secret, refresh, &ctx.cancel).await,
+            _ => oauth.client_credentials(&client_id, &secret, &ctx.cancel).await,
+        };
+        let t = match token {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error("Cannot obtain a Bitbucket OAuth token", e.to_string())
+                        .at(AttributePath::attr("client_id")),
+                );
+                return None;
+            }
+        };
+        let refresh_token = if config.refresh_token.is_null() {
+            t.refresh_token.clone().into()
+        } else {
+            config.refresh_token.clone()
+        };
+        Some(Opened {
+            result: OAuthTokenModel {
+                access_token: Val::Known(t.access_token.clone()),
+                token_type: Val::Known(t.token_type.clone()),
+                scopes: Val::Known(t.scopes.clone()),
+                expires_at: t.expires_at.map(|e| e.format("%Y-%m-%dT%H:%M:%SZ").to_string()).into(),
+                refresh_token,
+                ..config
+            },
+            private: None,
+        })
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+}

@@ -1,0 +1,101 @@
+//! The SEI integration record as Terraform shows it: one mapping, shared by
+//! the `sei_bitbucket_integration` resource and both data sources, so they
+//! can never disagree about a record (the `url` default included).
+
+use tfplugin::codec::Type;
+use tfplugin::schema::{Attribute, Block};
+use tfplugin::{Model, Val};
+
+use crate::clients::sei::Integration;
+
+/// Bitbucket Cloud's URL: what SEI assumes when a record has none.
+pub const DEFAULT_URL: &str = "https://bitbucket.org";
+
+/// SEI's application name for Bitbucket Cloud.
+pub const APPLICATION: &str = "bitbucket";
+
+/// The attributes SEI returns for an integration. Credentials are never part
+/// of it: SEI does not return them.
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct IntegrationRecord {
+    pub id: Val<String>,
+    pub name: Val<String>,
+    pub description: Val<String>,
+    pub url: Val<String>,
+    pub tags: Val<Vec<String>>,
+    pub repositories: Val<Vec<String>>,
+    pub fetch_commits: Val<bool>,
+    pub fetch_prs: Val<bool>,
+    pub fetch_pr_reviews: Val<bool>,
+    pub fetch_commit_files: Val<bool>,
+    pub satellite: Val<bool>,
+    pub authentication: Val<String>,
+    pub status: Val<String>,
+    pub created_at: Val<i64>,
+    pub updated_at: Val<i64>,
+}
+
+impl From<&Integration> for IntegrationRecord {
+    fn from(rec: &Integration) -> Self {
+        let fetch = rec.fetch_flags();
+        let mut tags = rec.tags.clone();
+        tags.sort();
+        tags.dedup();
+        IntegrationRecord {
+            id: Val::Known(rec.id.clone()),
+            name: Val::Known(rec.name.clone()),
+            description: rec.description.clone().into(),
+            url: Val::Known(rec.url.clone().unwrap_or_else(|| DEFAULT_URL.to_string())),
+            tags: Val::Known(tags),
+            repositories: Val::Known(rec.repositories()),
+            fetch_commits: Val::Known(fetch.commits),
+            fetch_prs: Val::Known(fetch.prs),
+            fetch_pr_reviews: Val::Known(fetch.pr_reviews),
+            fetch_commit_files: Val::Known(fetch.commit_files),
+            satellite: Val::Known(rec.satellite.unwrap_or(false)),
+            authentication: rec.authentication.clone().into(),
+            status: rec.status.clone().into(),
+            created_at: rec.created_at.into(),
+            updated_at: rec.updated_at.into(),
+        }
+    }
+}
+
+/// The record's attributes, all computed, for the data sources. `with_lookup`
+/// leaves out `id` and `name`, which a lookup data source declares itself.
+pub fn record_attributes(block: Block, with_id_and_name: bool) -> Block {
+    let strings = Type::set(Type::String);
+    let b = if with_id_and_name {
+        block
+            .attr(Attribute::computed("id", Type::String).describe("SEI's integration id."))
+            .attr(Attribute::computed("name", Type::String).describe("The integration's name."))
+    } else {
+        block
+    };
+    b.attr(Attribute::computed("description", Type::String).describe("The description, if any."))
+        .attr(
+            Attribute::computed("url", Type::String)
+                .describe(format!("Bitbucket's URL; `{DEFAULT_URL}` when SEI holds none.")),
+        )
+        .attr(Attribute::computed("tags", strings.clone()).describe("SEI tag ids."))
+        .attr(
+            Attribute::computed("repositories", strings).describe("`workspace/repo` names ingested; empty means all."),
+        )
+        .attr(Attribute::computed("fetch_commits", Type::Bool).describe("Whether commits are ingested."))
+        .attr(Attribute::computed("fetch_prs", Type::Bool).describe("Whether pull requests are ingested."))
+        .attr(
+            Attribute::computed("fetch_pr_reviews", Type::Bool).describe("Whether pull-request reviews are ingested."),
+        )
+        .attr(
+            Attribute::computed("fetch_commit_files", Type::Bool)
+                .describe("Whether per-file commit statistics are ingested."),
+        )
+        .attr(Attribute::computed("satellite", Type::Bool).describe("Whether an on-premises satellite ingests."))
+        .attr(
+            Attribute::computed("authentication", Type::String)
+                .describe("`api_key`, `multiple_api_keys`, `oauth` or `none`."),
+        )
+        .attr(Attribute::computed("status", Type::String).describe("SEI's status."))
+        .attr(Attribute::computed("created_at", Type::Number).describe("Creation time, epoch seconds."))
+        .attr(Attribute::computed("updated_at", Type::Number).describe("Last update time, epoch seconds."))
+}

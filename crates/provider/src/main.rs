@@ -1,0 +1,37 @@
+//! `terraform-provider-sei`: started by Terraform, never by hand (except
+//! with `--debug`, to attach a debugger).
+
+use std::sync::Arc;
+
+use terraform_provider_sei::{clients, SeiProvider, LOG_TARGETS};
+use tfplugin::framework::ProviderHost;
+use tfplugin::{logging, server};
+
+fn main() {
+    let debug = std::env::args().skip(1).any(|a| a == "--debug" || a == "-debug");
+    if std::env::args().skip(1).any(|a| a == "--version" || a == "-v") {
+        println!("terraform-provider-sei {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
+    logging::init_provider_logging(LOG_TARGETS);
+    clients::install_crypto_provider();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("terraform-provider-sei: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let host = Arc::new(ProviderHost::new(SeiProvider::new()));
+    let code = runtime.block_on(async move {
+        if debug {
+            server::serve_for_debugging(host).await
+        } else {
+            server::serve_for_terraform(host).await
+        }
+    });
+    // Exit without waiting for idle connections or blocking tasks: Terraform
+    // kills a provider that lingers 2 s after Shutdown.
+    runtime.shutdown_background();
+    std::process::exit(code);
+}

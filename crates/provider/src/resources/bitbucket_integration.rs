@@ -1,0 +1,657 @@
+//! `sei_bitbucket_integration`: one SEI integration record of application
+//! `bitbucket` (Bitbucket Cloud).
+//!
+//! The shape of this file follows SEI's API: credentials are never returned,
+//! so they come from configuration only and are re-sent exactly when
+//! something about them changed; a PUT replaces `metadata` and `tags`
+//! whole, so every update sends the full set, merged with metadata keys set
+//! in the SEI UI that we do not manage; `description` cannot be cleared.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use futures::future::join_all;
+use tfplugin::codec::{AttributePath, Number, Type, Value};
+use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::framework::{internal_error, Plan, Resource};
+use tfplugin::schema::validators::{EachString, HttpUrl, NoSurroundingSpace, StringLength};
+use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
+use tfplugin::{Model, Val};
+
+use super::{known_secret, report_diagnostics, sorted_set};
+use crate::clients::sei::{
+    ApiKeyEntry, CreateOptions, Credentials, FetchFlags, Integration, IntegrationRequest, IntegrationSpec,
+};
+use crate::clients::SeiError;
+use crate::integration::{IntegrationRecord, APPLICATION, DEFAULT_URL};
+use crate::provider::{Ctx, Services};
+use crate::secret::Secret;
+use crate::validate::{AuthType, CredentialCheck};
+
+/// `sei_bitbucket_integration`'s configuration and state: SEI's record,
+/// plus what SEI never returns (credentials) or acts on at create only.
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct IntegrationModel {
+    #[tf(flatten)]
+    pub record: IntegrationRecord,
+    pub credential: Val<Vec<CredentialBlock>>,
+    pub credentials_version: Val<Number>,
+    pub oauth_code_wo: Val<Secret>,
+    pub skip_preflight: Val<bool>,
+    pub start_ingestion: Val<bool>,
+}
+
+/// One `credential` block.
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct CredentialBlock {
+    pub username: Val<String>,
+    pub password: Val<Secret>,
+    pub password_wo: Val<Secret>,
+}
+
+pub fn schema() -> Schema {
+    let strings = Type::set(Type::String);
+    let flag = |name: &'static str, default: bool, what: &str| {
+        Attribute::optional_computed(name, Type::Bool)
+            .modify(PlanModifier::Default(Value::Bool(default)))
+            .describe(format!("{what} Default: `{default}`."))
+    };
+    let credential = Block::new("A Bitbucket account credential SEI uses to ingest. One block means SEI's method `apikey`; two or more mean `multiple_api_keys`, which SEI uses in turn to spread Bitbucket's per-account rate limit.")
+        .attr(Attribute::required("username", Type::String).describe("Atlassian account email (API token) or Bitbucket username (App Password)."))
+        .attr(Attribute::optional("password", Type::String).sensitive().describe("The API token, stored in state (sensitive). Exactly one of `password` and `password_wo`."))
+        .attr(Attribute::optional("password_wo", Type::String).sensitive().write_only().stored_alternative("password").describe("The API token, write-only: never stored. Set it from an ephemeral variable; bump `credentials_version` to re-send it."));
+    let block = Block::new("An SEI integration of application `bitbucket` (Bitbucket Cloud). Every credential is checked live against Bitbucket at plan time; SEI never returns credentials, so they are re-sent only when they change or `credentials_version` is bumped.")
+        .attr(Attribute::computed("id", Type::String).modify(PlanModifier::UseStateForUnknown).describe("SEI's integration id, a numeric string."))
+        .attr(Attribute::required("name", Type::String).validate(StringLength { min: 1, max: 50 }).validate(NoSurroundingSpace).describe("Unique within the SEI account; at most 50 characters."))
+        .attr(Attribute::optional_computed("description", Type::String).validate(StringLength { min: 0, max: 140 }).describe("At most 140 characters. SEI cannot clear a description: removing it from configuration keeps SEI's value."))
+        .attr(Attribute::optional_computed("url", Type::String).validate(HttpUrl).modify(PlanModifier::Default(Value::string(DEFAULT_URL))).describe("Bitbucket's URL. SEI applies a change only together with credentials, so a change re-sends them, or replaces the integration when there are none to send. Default: `https://bitbucket.org`."))
+        .attr(Attribute::optional_computed("tags", strings.clone()).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("SEI tag ids."))
+        .attr(Attribute::optional_computed("repositories", strings).validate(EachString { check: check_repository }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("`workspace/repo` names to ingest; empty means all repositories. Every credential must see every one."))
+        .attr(flag("fetch_commits", true, "Ingest commits."))
+        .attr(flag("fetch_prs", true, "Ingest pull requests."))
+        .attr(flag("fetch_pr_reviews", true, "Ingest pull-request reviews."))
+        .attr(flag("fetch_commit_files", false, "Ingest per-file commit statistics."))
+        .attr(Attribute::optional("credentials_version", Type::Number).describe("Bump to re-send the credentials (rotation, re-authentication)."))
+        .attr(Attribute::optional("oauth_code_wo", Type::String).sensitive().write_only().describe("A Bitbucket authorization code for SEI's OAuth consumer. Single use and write-only: sent on create, and again only when `credentials_version` changes from one value to another."))
+        .attr(Attribute::optional_computed("satellite", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("An on-premises SEI satellite ingests; no credentials are sent. Default: `false`."))
+        .attr(Attribute::optional_computed("skip_preflight", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("Skip SEI's server-side connection check at create. Default: `false`."))
+        .attr(Attribute::optional_computed("start_ingestion", Type::Bool).modify(PlanModifier::Default(Value::Bool(true))).describe("Start ingesting at create. Going from `false` to `true` later resumes ingestion. Default: `true`."))
+        .attr(Attribute::computed("authentication", Type::String).describe("SEI's credential kind: `api_key`, `multiple_api_keys`, `oauth` or `none`."))
+        .attr(Attribute::computed("status", Type::String).describe("SEI's status of the integration."))
+        .attr(Attribute::computed("created_at", Type::Number).describe("Creation time, epoch seconds."))
+        .attr(Attribute::computed("updated_at", Type::Number).describe("Last update time, epoch seconds."))
+        .block(NestedBlock::list("credential", credential));
+    Schema::new(0, block)
+}
+
+pub struct BitbucketIntegrationResource;
+
+/// The three ways to give SEI credentials, plus "none given".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Blocks,
+    OAuth,
+    Satellite,
+    Unset,
+}
+
+impl IntegrationModel {
+    fn config_form(&self) -> Form {
+        if self.record.satellite == Val::Known(true) {
+            Form::Satellite
+        } else if !self.credential.items().is_empty() || self.credential.is_unknown() {
+            Form::Blocks
+        } else if !self.oauth_code_wo.is_null() {
+            Form::OAuth
+        } else {
+            Form::Unset
+        }
+    }
+
+    /// The form of a record in state. `oauth_code_wo` is never stored, so an
+    /// OAuth record is recognised by SEI's `authentication`.
+    fn state_form(&self) -> Form {
+        if self.record.satellite == Val::Known(true) {
+            return Form::Satellite;
+        }
+        match self.record.authentication.as_deref() {
+            Some("oauth") => Form::OAuth,
+            Some("api_key" | "multiple_api_keys") => Form::Blocks,
+            _ if !self.credential.items().is_empty() => Form::Blocks,
+            _ => Form::Unset,
+        }
+    }
+
+    fn authentication_for(&self) -> Val<String> {
+        let known = |s: &str| Val::Known(s.to_string());
+        match self.config_form() {
+            Form::Satellite | Form::Unset => known("none"),
+            Form::OAuth => known("oauth"),
+            Form::Blocks => match &self.credential {
+                Val::Known(items) if items.len() == 1 => known("api_key"),
+                Val::Known(_) => known("multiple_api_keys"),
+                _ => Val::Unknown,
+            },
+        }
+    }
+
+    /// (username, stored password) pairs: what state remembers of credentials.
+    fn stored_credentials(&self) -> BTreeSet<(Option<String>, Option<String>)> {
+        self.credential
+            .items()
+            .iter()
+            .map(|c| {
+                (
+                    c.username.known().cloned(),
+                    c.password.known().map(|p| p.expose().to_string()),
+                )
+            })
+            .collect()
+    }
+
+    /// What a PUT sends, normalised for comparison.
+    #[allow(clippy::type_complexity)]
+    fn remote(
+        &self,
+    ) -> (
+        &Val<String>,
+        &Val<String>,
+        &Val<String>,
+        Val<Vec<String>>,
+        Val<Vec<String>>,
+        [&Val<bool>; 4],
+    ) {
+        let r = &self.record;
+        (
+            &r.name,
+            &r.description,
+            &r.url,
+            sorted_set(&r.tags),
+            sorted_set(&r.repositories),
+            [
+                &r.fetch_commits,
+                &r.fetch_prs,
+                &r.fetch_pr_reviews,
+                &r.fetch_commit_files,
+            ],
+        )
+    }
+
+    /// The managed parts of the record, as the SEI client takes them.
+    fn spec(&self) -> Result<IntegrationSpec, Diagnostics> {
+        let r = &self.record;
+        let name = r
+            .name
+            .known()
+            .ok_or_else(|| internal_error("the integration's name is not known at apply"))?;
+        let d = FetchFlags::default();
+        let flag = |v: &Val<bool>, default: bool| v.known().copied().unwrap_or(default);
+        Ok(IntegrationSpec {
+            name: name.clone(),
+            description: r.description.known().cloned(),
+            application: APPLICATION.to_string(),
+            url: r.url.known().cloned(),
+            tags: r.tags.items().to_vec(),
+            repositories: r.repositories.items().to_vec(),
+            fetch: FetchFlags {
+                commits: flag(&r.fetch_commits, d.commits),
+                prs: flag(&r.fetch_prs, d.prs),
+                pr_reviews: flag(&r.fetch_pr_reviews, d.pr_reviews),
+                commit_files: flag(&r.fetch_commit_files, d.commit_files),
+            },
+        })
+    }
+
+    /// The configured credentials in the SEI client's terms.
+    fn credentials(&self) -> Option<Credentials> {
+        match self.config_form() {
+            Form::Blocks => Some(Credentials::ApiKeys(
+                self.credential
+                    .items()
+                    .iter()
+                    .map(|c| ApiKeyEntry {
+                        username: c.username.known().cloned().unwrap_or_default(),
+                        apikey: known_secret(&c.password, &c.password_wo, &AttributePath::root())
+                            .map(|(_, s)| s)
+                            .unwrap_or_default(),
+                    })
+                    .collect(),
+            )),
+            Form::OAuth => self.oauth_code_wo.known().cloned().map(Credentials::OAuthCode),
+            Form::Satellite | Form::Unset => None,
+        }
+    }
+
+    /// State from an SEI record; what SEI never returns comes from `self`.
+    fn with_record(&self, rec: &Integration) -> IntegrationModel {
+        IntegrationModel {
+            record: IntegrationRecord::from(rec),
+            credential: match &self.credential {
+                Val::Null => Val::Known(Vec::new()),
+                c => c.clone(),
+            },
+            credentials_version: self.credentials_version.clone(),
+            oauth_code_wo: Val::Null,
+            skip_preflight: Val::Known(self.skip_preflight.known_or(false).unwrap_or(false)),
+            start_ingestion: Val::Known(self.start_ingestion.known_or(true).unwrap_or(true)),
+        }
+    }
+
+    fn id(&self) -> Result<&str, Diagnostics> {
+        self.record
+            .id
+            .known()
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| internal_error("the integration's id is missing from state"))
+    }
+
+    fn resumes_ingestion(prior: &IntegrationModel, planned: &IntegrationModel) -> bool {
+        prior.start_ingestion == Val::Known(false) && planned.start_ingestion == Val::Known(true)
+    }
+}
+
+/// Whether an update must send credentials again, per the documented rules.
+fn must_resend(prior: &IntegrationModel, planned: &IntegrationModel) -> bool {
+    match prior.state_form() {
+        Form::Blocks => {
+            prior.credentials_version != planned.credentials_version
+                || prior.stored_credentials() != planned.stored_credentials()
+                || prior.record.url != planned.record.url
+        }
+        Form::OAuth => {
+            let (a, b) = (&prior.credentials_version, &planned.credentials_version);
+            !a.is_null() && !b.is_null() && a != b
+        }
+        _ => false,
+    }
+}
+
+fn remote_changed(prior: &IntegrationModel, planned: &IntegrationModel) -> bool {
+    prior.remote() != planned.remote() || IntegrationModel::resumes_ingestion(prior, planned)
+}
+
+fn check_repository(s: &str) -> Result<(), String> {
+    match s.split_once('/') {
+        Some((ws, repo)) if !ws.is_empty() && !repo.is_empty() && !repo.contains('/') && s.trim() == s => Ok(()),
+        _ => Err(format!("{s:?} must be a full repository name, `workspace/repo`.")),
+    }
+}
+
+impl BitbucketIntegrationResource {
+    /// Checks every known credential against every listed repository.
+    async fn check_credentials(&self, ctx: &Ctx, config: &IntegrationModel) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if !ctx.services.config.validate_credentials || config.config_form() != Form::Blocks {
+            return diags;
+        }
+        let Some(repositories) = config.record.repositories.known_or(Vec::new()) else {
+            return diags;
+        };
+        let mut checks = Vec::new();
+        for (i, c) in config.credential.items().iter().enumerate() {
+            let base = AttributePath::attr("credential").push_index(i);
+            let (Some(username), Some((path, secret))) =
+                (c.username.known(), known_secret(&c.password, &c.password_wo, &base))
+            else {
+                continue;
+            };
+            checks.push((
+                CredentialCheck {
+                    auth_type: AuthType::infer(username),
+                    username: username.clone(),
+                    secret,
+                    required_scopes: None,
+                    workspaces: Vec::new(),
+                    repositories: repositories.clone(),
+                },
+                path,
+            ));
+        }
+        let reports = join_all(
+            checks
+                .iter()
+                .map(|(check, _)| ctx.services.validator.check(check, &ctx.cancel)),
+        )
+        .await;
+        let repos_path = AttributePath::attr("repositories");
+        for ((_, path), report) in checks.iter().zip(reports) {
+            diags.extend(report_diagnostics(&report, path, &repos_path, &repos_path));
+        }
+        diags
+    }
+}
+
+fn sei_error(summary: &str, e: &SeiError, path: Option<AttributePath>) -> Diagnostic {
+    let detail = match e {
+        SeiError::NameConflict { name, existing_id } => format!(
+            "An integration named {name:?} already exists in SEI, with id {existing_id}. Names are unique per account. To manage the existing integration with Terraform, import it:\n\n  terraform import <resource address> {existing_id}\n\nor add an import block: import {{ to = <resource address>, id = \"{existing_id}\" }}. Otherwise choose another name."
+        ),
+        SeiError::PreflightFailed { checks } => {
+            let lines: Vec<String> = checks.iter().map(|c| format!("- {}: {}", c.name, c.error)).collect();
+            format!(
+                "SEI's preflight check (\"Validate Connection\") failed:\n{}\nFix the credentials, or set skip_preflight = true to create the integration anyway.",
+                lines.join("\n")
+            )
+        }
+        other => other.to_string(),
+    };
+    let d = Diagnostic::error(summary, detail);
+    match path {
+        Some(p) => d.at(p),
+        None => d,
+    }
+}
+
+#[async_trait]
+impl Resource<Services> for BitbucketIntegrationResource {
+    type Model = IntegrationModel;
+
+    fn validate(&self, config: &IntegrationModel, diags: &mut Diagnostics) {
+        let satellite = config.record.satellite == Val::Known(true);
+        let mut forms = Vec::new();
+        if !config.credential.items().is_empty() || config.credential.is_unknown() {
+            forms.push("credential blocks");
+        }
+        if !config.oauth_code_wo.is_null() {
+            forms.push("oauth_code_wo");
+        }
+        if satellite {
+            forms.push("satellite = true");
+        }
+        match forms.len() {
+            0 if !config.record.satellite.is_unknown() => diags.error(
+                "Missing credentials",
+                "Give SEI credentials in exactly one form: one or more `credential` blocks, `oauth_code_wo`, or `satellite = true` for an on-premises satellite.",
+            ),
+            0 | 1 => {}
+            _ => diags.error_at(
+                AttributePath::attr(if satellite { "satellite" } else { "oauth_code_wo" }),
+                "Conflicting credentials",
+                format!("Use exactly one form of credentials; this configuration sets {}.", forms.join(" and ")),
+            ),
+        }
+        for (i, c) in config.credential.items().iter().enumerate() {
+            let base = AttributePath::attr("credential").push_index(i);
+            match (c.password.is_null(), c.password_wo.is_null()) {
+                (false, false) => diags.error_at(
+                    base.push_attr("password_wo"),
+                    "Conflicting password attributes",
+                    "Set exactly one of `password` and `password_wo` in each credential block.",
+                ),
+                (true, true) => diags.error_at(
+                    base,
+                    "Missing password",
+                    "Set exactly one of `password` (stored in state, sensitive) and `password_wo` (write-only) in each credential block.",
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan<IntegrationModel>) {
+        plan.diags.extend(self.check_credentials(ctx, &plan.config).await);
+        let Some(prior) = &plan.prior else {
+            plan.planned.record.description = plan.config.record.description.clone();
+            plan.planned.record.authentication = plan.config.authentication_for();
+            return;
+        };
+        let planned = &mut plan.planned;
+        let (before, after) = (prior.state_form(), plan.config.config_form());
+        if before != after && after != Form::Unset {
+            let path = if prior.credential != planned.credential {
+                "credential"
+            } else {
+                "satellite"
+            };
+            plan.requires_replace.push(AttributePath::attr(path));
+        }
+        if before != Form::Blocks && prior.record.url != planned.record.url {
+            plan.requires_replace.push(AttributePath::attr("url"));
+        }
+        let prior_description = prior.record.description.as_deref().unwrap_or_default();
+        if plan.config.record.description.as_deref() == Some("") && !prior_description.is_empty() {
+            plan.diags.error_at(
+                AttributePath::attr("description"),
+                "SEI cannot clear a description",
+                format!("SEI keeps a description once set (here {prior_description:?}), so an empty description can never be applied. Remove the attribute to keep SEI's value, or set a new text."),
+            );
+        }
+        let resend = must_resend(prior, planned);
+        if remote_changed(prior, planned) || resend {
+            planned.record.updated_at = Val::Unknown;
+        }
+        if resend {
+            planned.record.authentication = plan.config.authentication_for();
+            planned.record.status = Val::Unknown;
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: IntegrationModel,
+        config: IntegrationModel,
+        diags: &mut Diagnostics,
+    ) -> Option<IntegrationModel> {
+        let sei = &ctx.services.sei;
+        let spec = planned.spec().map_err(|e| diags.extend(e)).ok()?;
+        let options = CreateOptions {
+            satellite: planned.record.satellite == Val::Known(true),
+            skip_preflight: planned.skip_preflight == Val::Known(true),
+            start_ingestion: planned.start_ingestion != Val::Known(false),
+        };
+        let body = IntegrationRequest::create(&spec, config.credentials().as_ref(), options);
+        let created = match sei.create(&body, &ctx.cancel).await {
+            Ok(c) => c,
+            Err(e) => {
+                let path = matches!(e, SeiError::NameConflict { .. }).then(|| AttributePath::attr("name"));
+                diags.push(sei_error("Cannot create the integration", &e, path));
+                return None;
+            }
+        };
+        match sei.get(&created.id, &ctx.cancel).await {
+            Ok(rec) => Some(planned.with_record(&rec)),
+            Err(e) => {
+                // Created but unreadable: keep what we know, so Terraform
+                // tracks the record instead of orphaning it.
+                diags.push(sei_error("Created the integration, but cannot read it back", &e, None));
+                Some(planned.with_record(&created))
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: IntegrationModel,
+        planned: IntegrationModel,
+        config: IntegrationModel,
+        diags: &mut Diagnostics,
+    ) -> Option<IntegrationModel> {
+        let sei = &ctx.services.sei;
+        let id = prior.id().map_err(|e| diags.extend(e)).ok()?.to_string();
+        let current = match sei.get(&id, &ctx.cancel).await {
+            Ok(c) => c,
+            Err(e) => {
+                diags.push(sei_error("Cannot read the integration before updating it", &e, None));
+                return None;
+            }
+        };
+        let resend = must_resend(&prior, &planned);
+        if remote_changed(&prior, &planned) || resend {
+            let spec = planned.spec().map_err(|e| diags.extend(e)).ok()?;
+            let credentials = if resend { config.credentials() } else { None };
+            let body = IntegrationRequest::update(
+                &spec,
+                &current.metadata,
+                credentials.as_ref(),
+                IntegrationModel::resumes_ingestion(&prior, &planned),
+            );
+            if let Err(e) = sei.update(&id, &body, &ctx.cancel).await {
+                diags.push(sei_error("Cannot update the integration", &e, None));
+                return None;
+            }
+        }
+        match sei.get(&id, &ctx.cancel).await {
+            Ok(rec) => Some(planned.with_record(&rec)),
+            Err(e) => {
+                diags.push(sei_error("Updated the integration, but cannot read it back", &e, None));
+                None
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: IntegrationModel, diags: &mut Diagnostics) {
+        let id = match state.id() {
+            Ok(id) => id,
+            Err(e) => return diags.extend(e),
+        };
+        if let Err(e) = ctx.services.sei.delete(id, &ctx.cancel).await {
+            diags.push(sei_error("Cannot delete the integration", &e, None));
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx, state: IntegrationModel, diags: &mut Diagnostics) -> Option<IntegrationModel> {
+        let id = match state.id() {
+            Ok(id) => id.to_string(),
+            Err(e) => {
+                diags.extend(e);
+                return Some(state);
+            }
+        };
+        match ctx.services.sei.get(&id, &ctx.cancel).await {
+            Ok(rec) => Some(state.with_record(&rec)),
+            Err(SeiError::NotFound { .. }) => {
+                tracing::info!(id = %id, "integration is gone from SEI; removing it from state");
+                None
+            }
+            Err(e) => {
+                diags.push(sei_error("Cannot read the integration", &e, None));
+                Some(state)
+            }
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<IntegrationModel> {
+        let sei = &ctx.services.sei;
+        let found = if let Some(name) = id.strip_prefix("name:") {
+            match sei.find_by_name(name, &ctx.cancel).await {
+                Ok(Some(rec)) => Ok(rec),
+                Ok(None) => Err(Diagnostic::error(
+                    "No such integration",
+                    format!("SEI has no integration named {:?} in this account.", name.trim()),
+                )),
+                Err(e) => Err(sei_error("Cannot look the integration up", &e, None)),
+            }
+        } else if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) {
+            match sei.get(id, &ctx.cancel).await {
+                Ok(rec) => Ok(rec),
+                Err(SeiError::NotFound { .. }) => Err(Diagnostic::error(
+                    "No such integration",
+                    format!("SEI has no integration with id {id} in this account."),
+                )),
+                Err(e) => Err(sei_error("Cannot read the integration", &e, None)),
+            }
+        } else {
+            Err(Diagnostic::error(
+                "Invalid import id",
+                format!("Import by numeric id (`4512`) or by name (`name:bb-prod`); got {id:?}."),
+            ))
+        };
+        let rec = match found {
+            Ok(r) => r,
+            Err(d) => {
+                diags.push(d);
+                return None;
+            }
+        };
+        if let Some(other) = rec.application.as_deref().filter(|a| *a != APPLICATION) {
+            diags.push(Diagnostic::error(
+                "Not a Bitbucket Cloud integration",
+                format!(
+                    "Integration {} has application {other:?}; this resource manages application \"bitbucket\".",
+                    rec.id
+                ),
+            ));
+            return None;
+        }
+        let base = IntegrationModel {
+            record: IntegrationRecord::from(&rec),
+            credential: Val::Known(Vec::new()),
+            credentials_version: Val::Null,
+            oauth_code_wo: Val::Null,
+            skip_preflight: Val::Known(false),
+            start_ingestion: Val::Known(true),
+        };
+        Some(base.with_record(&rec))
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(authentication: &str, version: Option<i64>) -> IntegrationModel {
+        let rec = Integration {
+            id: "1".into(),
+            name: "n".into(),
+            authentication: Some(authentication.into()),
+            ..Default::default()
+        };
+        IntegrationModel {
+            record: IntegrationRecord::from(&rec),
+            credential: Val::Known(vec![CredentialBlock {
+                username: Val::Known("ops@acme.example".into()),
+                password: Val::Null,
+                password_wo: Val::Null,
+            }]),
+            credentials_version: version.map(Number::from_i64).into(),
+            oauth_code_wo: Val::Null,
+            skip_preflight: Val::Known(false),
+            start_ingestion: Val::Known(true),
+        }
+    }
+
+    #[test]
+    fn credentials_are_resent_only_when_something_about_them_changed() {
+        let prior = model("api_key", Some(1));
+        assert!(!must_resend(&prior, &prior.clone()));
+        assert!(must_resend(&prior, &model("api_key", Some(2))));
+        let mut other_user = prior.clone();
+        other_user.credential = Val::Known(vec![CredentialBlock {
+            username: Val::Known("ci@acme.example".into()),
+            password: Val::Null,
+            password_wo: Val::Null,
+        }]);
+        assert!(must_resend(&prior, &other_user));
+        let mut moved = prior.clone();
+        moved.record.url = Val::Known("https://bitbucket.example".into());
+        assert!(must_resend(&prior, &moved));
+    }
+
+    #[test]
+    fn an_oauth_code_is_resent_only_between_two_set_versions() {
+        assert!(!must_resend(&model("oauth", None), &model("oauth", Some(1))));
+        assert!(must_resend(&model("oauth", Some(1)), &model("oauth", Some(2))));
+    }
+
+    #[test]
+    fn a_record_without_url_gets_the_default() {
+        let m = model("api_key", None);
+        assert_eq!(m.record.url, Val::Known(DEFAULT_URL.to_string()));
+    }
+
+    #[test]
+    fn resuming_ingestion_is_a_remote_change() {
+        let mut prior = model("api_key", None);
+        prior.start_ingestion = Val::Known(false);
+        let planned = model("api_key", None);
+        assert!(remote_changed(&prior, &planned));
+        assert!(!remote_changed(&planned, &planned.clone()));
+    }
+}

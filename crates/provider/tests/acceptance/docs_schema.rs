@@ -1,0 +1,140 @@
+//! The docs agree with the schema: every attribute is documented with its
+//! kind (required, optional, read-only) and its sensitive and write-only
+//! marks, and no documented attribute is missing from the schema.
+
+use std::collections::BTreeSet;
+
+use crate::common::*;
+use serde_json::Value;
+
+/// (container, name, kind, computed-when-optional, sensitive, write_only)
+type Entry = (String, String, String, bool, bool, bool);
+
+fn schema_json() -> Option<Value> {
+    let tf = Tf::new()?;
+    tf.config("");
+    let out = tf.ok(&["providers", "schema", "-json"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    Some(v["provider_schemas"]["registry.terraform.io/sei-oss/sei"].clone())
+}
+
+fn expected(block: &Value, container: &str, out: &mut BTreeSet<Entry>) {
+    for (name, a) in block["attributes"].as_object().into_iter().flatten() {
+        let kind = if a["required"] == true {
+            "Required"
+        } else if a["optional"] == true {
+            "Optional"
+        } else {
+            "Read-Only"
+        };
+        let optional_computed = a["optional"] == true && a["computed"] == true;
+        out.insert((
+            container.into(),
+            name.clone(),
+            kind.into(),
+            optional_computed,
+            a["sensitive"] == true,
+            a["write_only"] == true,
+        ));
+        let t = &a["type"];
+        if t[0] == "list" || t[0] == "set" {
+            if let Some(obj) = t[1].as_array().filter(|o| o[0] == "object") {
+                for inner in obj[1].as_object().unwrap().keys() {
+                    out.insert((name.clone(), inner.clone(), "Read-Only".into(), false, false, false));
+                }
+            }
+        }
+    }
+    for (name, b) in block["block_types"].as_object().into_iter().flatten() {
+        let kind = if b["min_items"].as_u64().unwrap_or(0) > 0 {
+            "Required"
+        } else {
+            "Optional"
+        };
+        out.insert((container.into(), name.clone(), kind.into(), false, false, false));
+        expected(&b["block"], name, out);
+    }
+}
+
+fn documented(page: &str) -> BTreeSet<Entry> {
+    let text = std::fs::read_to_string(repo_root().join(page)).unwrap_or_else(|_| panic!("{page} is missing"));
+    let mut out = BTreeSet::new();
+    let mut in_schema = false;
+    let (mut container, mut kind) = (String::new(), String::new());
+    for line in text.lines() {
+        if line == "## Schema" {
+            in_schema = true;
+            continue;
+        }
+        if !in_schema {
+            continue;
+        }
+        if line.starts_with("## ") {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix("### Nested Schema for `") {
+            container = rest.trim_end_matches('`').to_string();
+            kind.clear();
+        } else if let Some(k) = line.strip_prefix("### ") {
+            kind = k.to_string();
+        } else if let Some(k) = line
+            .strip_suffix(':')
+            .filter(|k| ["Required", "Optional", "Read-Only"].contains(k))
+        {
+            kind = k.to_string();
+        } else if let Some(rest) = line.strip_prefix("- `") {
+            let (name, rest) = rest.split_once('`').unwrap();
+            let marks = rest
+                .trim_start()
+                .strip_prefix('(')
+                .and_then(|r| r.split_once(')'))
+                .map(|(m, _)| m)
+                .unwrap_or("");
+            assert!(
+                !kind.is_empty(),
+                "{page}: `{name}` is outside a Required/Optional/Read-Only section"
+            );
+            let marks: Vec<&str> = marks.split(", ").collect();
+            out.insert((
+                container.clone(),
+                name.to_string(),
+                kind.clone(),
+                marks.contains(&"Computed"),
+                marks.contains(&"Sensitive"),
+                marks.iter().any(|m| m.starts_with("[Write-only]")),
+            ));
+        }
+    }
+    assert!(in_schema, "{page} has no ## Schema section");
+    out
+}
+
+#[test]
+fn every_page_matches_the_schema() {
+    let Some(schema) = schema_json() else { return };
+    let mut pages = vec![("docs/index.md".to_string(), schema["provider"]["block"].clone())];
+    for (key, dir) in [
+        ("resource_schemas", "resources"),
+        ("data_source_schemas", "data-sources"),
+        ("ephemeral_resource_schemas", "ephemeral-resources"),
+    ] {
+        for (name, s) in schema[key].as_object().unwrap() {
+            pages.push((
+                format!("docs/{dir}/{}.md", name.trim_start_matches("sei_")),
+                s["block"].clone(),
+            ));
+        }
+    }
+    assert_eq!(pages.len(), 7);
+    for (page, block) in pages {
+        let mut want = BTreeSet::new();
+        expected(&block, "", &mut want);
+        let have = documented(&page);
+        let missing: Vec<_> = want.difference(&have).collect();
+        let extra: Vec<_> = have.difference(&want).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{page} disagrees with the schema.\n  undocumented or documented differently: {missing:?}\n  documented but not in the schema (as shown): {extra:?}\n  run scripts/gen-docs.py"
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! `sei_bitbucket_credential`, the data sources, the ephemeral token, and
+//! where secrets may and may not appear.
+
+use crate::common::*;
+use base64::Engine;
+use serde_json::json;
+
+const WO: &str = r#"
+variable "ops_token" {
+  type      = string
+  ephemeral = true
+}
+resource "sei_bitbucket_credential" "ops" {
+  auth_type           = "api_token"
+  username            = "ops@acme.example"
+  password_wo         = var.ops_token
+  password_wo_version = VERSION
+  workspaces          = ["acme"]
+}
+"#;
+
+const STORED: &str = r#"
+variable "ops_password" {
+  type      = string
+  sensitive = true
+}
+resource "sei_bitbucket_credential" "ops" {
+  auth_type  = "api_token"
+  username   = "ops@acme.example"
+  password   = var.ops_password
+  workspaces = ["acme"]
+}
+check "ops_credential" {
+  assert {
+    condition     = sei_bitbucket_credential.ops.valid == true
+    error_message = "The ops Bitbucket credential is not valid."
+  }
+}
+"#;
+
+#[test]
+fn write_only_credential_create_empty_plan_and_version_bump() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_ops_token", OPS.1);
+    tf.config(&WO.replace("VERSION", "1"));
+    tf.apply();
+    let a = tf.attrs("sei_bitbucket_credential.ops");
+    assert_eq!(a["id"], "api_token:ops@acme.example");
+    assert_eq!(a["valid"], true);
+    assert_eq!(a["credential_type"], "api_token");
+    assert_eq!(a["display_name"], "Acme Ops");
+    assert_eq!(a["visible_workspaces"], json!(["acme"]));
+    assert!(a["password_wo"].is_null());
+    assert!(a["granted_scopes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("read:repository:bitbucket")));
+    let validated_at = a["validated_at"].clone();
+    tf.assert_empty_plan();
+    assert_eq!(
+        tf.attrs("sei_bitbucket_credential.ops")["validated_at"],
+        validated_at,
+        "a refresh with the same facts keeps validated_at"
+    );
+
+    tf.config(&WO.replace("VERSION", "2"));
+    let (code, out) = tf.plan_code();
+    assert_eq!(code, 2);
+    assert!(out.stdout.contains("1 to change"), "{}", out.stdout);
+    tf.apply();
+    assert_eq!(tf.attrs("sei_bitbucket_credential.ops")["password_wo_version"], 2);
+    tf.assert_empty_plan();
+}
+
+#[test]
+fn revoked_stored_password_shows_on_refresh_then_fails_the_plan_on_its_line() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_ops_password", OPS.1);
+    tf.config(STORED);
+    tf.apply();
+    tf.assert_empty_plan();
+    tf.sandbox.revoke(OPS.0);
+
+    // A check block reports it as a warning; the refresh records valid = false.
+    let out = tf.run(&["apply", "-refresh-only", "-auto-approve", "-json"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let warnings = out.warnings().iter().map(diag_text).collect::<Vec<_>>().join("\n");
+    assert!(
+        warnings.contains("no longer valid") && warnings.contains(OPS.0),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("The ops Bitbucket credential is not valid."),
+        "{warnings}"
+    );
+    assert_eq!(tf.attrs("sei_bitbucket_credential.ops")["valid"], false);
+
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let errors = out.errors();
+    assert!(diag_text(&errors[0]).contains("401"), "{errors:?}");
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "password   = var.ops_password"));
+}
+
+#[test]
+fn import_of_a_credential_says_to_declare_it() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_ops_token", OPS.1);
+    tf.config(&WO.replace("VERSION", "1"));
+    let out = tf.run(&["import", "-no-color", "sei_bitbucket_credential.ops", "anything"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("cannot be imported") && out.stderr.contains("Declare the resource"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn secrets_stay_out_of_logs_output_and_write_only_state() {
+    let Some(mut tf) = Tf::new() else { return };
+    // Distinct secrets: the write-only one is ops', the stored one is ci's.
+    tf.set_env("TF_VAR_ops_token", OPS.1);
+    tf.set_env("TF_VAR_ci_password", CI.1);
+    tf.set_env("TF_LOG", "trace");
+    tf.config(
+        r#"
+variable "ops_token" {
+  type      = string
+  ephemeral = true
+}
+variable "ci_password" {
+  type      = string
+  sensitive = true
+}
+resource "sei_bitbucket_credential" "ops" {
+  auth_type   = "api_token"
+  username    = "ops@acme.example"
+  password_wo = var.ops_token
+}
+resource "sei_bitbucket_integration" "x" {
+  name = "bb-secrets"
+  credential {
+    username    = "ops@acme.example"
+    password_wo = var.ops_token
+  }
+  credential {
+    username = "ci@acme.example"
+    password = var.ci_password
+  }
+}
+"#,
+    );
+    let mut outputs = Vec::new();
+    let plan_json = tf.plan_file_json("tfplan");
+    outputs.push(tf.run(&["plan", "-out", "tfplan", "-no-color"]));
+    outputs.push(tf.apply());
+    outputs.push(tf.run(&["plan", "-no-color"]));
+    outputs.push(tf.run(&["show", "-no-color"]));
+    let plan_file = std::fs::read(tf.work().join("tfplan")).unwrap();
+    let plan_unzipped = std::process::Command::new("python3")
+        .args(["-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); sys.stdout.buffer.write(b''.join(z.read(n) for n in z.namelist()))"])
+        .arg(tf.work().join("tfplan"))
+        .output()
+        .unwrap()
+        .stdout;
+    let state = tf.state_text();
+    let forms = |user: &str, secret: &str| {
+        vec![
+            secret.to_string(),
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}")),
+        ]
+    };
+    let terminal: String = outputs.iter().map(|o| o.all()).collect();
+    for s in forms(OPS.0, OPS.1) {
+        assert!(!state.contains(&s), "write-only secret in state");
+        assert!(!plan_json.to_string().contains(&s), "write-only secret in plan JSON");
+        assert!(
+            !String::from_utf8_lossy(&plan_file).contains(&s),
+            "write-only secret in the plan file"
+        );
+        assert!(
+            !String::from_utf8_lossy(&plan_unzipped).contains(&s),
+            "write-only secret in the unzipped plan file"
+        );
+        assert!(!terminal.contains(&s), "write-only secret in terminal output or TF_LOG");
+    }
+    for s in forms(CI.0, CI.1) {
+        assert!(!terminal.contains(&s), "stored secret in terminal output or TF_LOG");
+    }
+    assert!(state.contains(CI.1), "a stored password is in state, as documented");
+    let sensitive = &plan_json["planned_values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "sei_bitbucket_integration.x")
+        .unwrap()["sensitive_values"];
+    assert_eq!(sensitive["credential"][1]["password"], true, "{sensitive}");
+}
+
+#[test]
+fn check_data_source_reports_and_list_data_source_pages_with_a_true_prefix() {
+    let Some(tf) = Tf::new() else { return };
+    for i in 0..105 {
+        let (status, _) = tf.sandbox.send(
+            "POST",
+            "/sei/api/v1/integrations",
+            Some(json!({"name": format!("bb-{i:03}"), "application": "bitbucket", "url": "https://bitbucket.org",
+                        "satellite": true, "tags": if i % 2 == 0 { json!(["1", "2"]) } else { json!(["1"]) }, "metadata": {}})),
+        );
+        assert_eq!(status, 200);
+    }
+    tf.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(json!({"name": "legacy-bb-x", "application": "bitbucket", "url": "https://bitbucket.org", "satellite": true, "tags": [], "metadata": {}})),
+    );
+    tf.config(&format!(
+        r#"
+data "sei_bitbucket_credential_check" "narrow" {{
+  username   = "{}"
+  password   = "{}"
+  workspaces = ["acme"]
+}}
+data "sei_bitbucket_integrations" "bb" {{
+  name_prefix = "bb-"
+}}
+data "sei_bitbucket_integrations" "tagged" {{
+  tag_ids = ["1", "2"]
+}}
+output "valid" {{ value = data.sei_bitbucket_credential_check.narrow.valid }}
+output "problems" {{ value = data.sei_bitbucket_credential_check.narrow.problems }}
+output "count" {{ value = length(data.sei_bitbucket_integrations.bb.integrations) }}
+output "tagged" {{ value = length(data.sei_bitbucket_integrations.tagged.integrations) }}
+output "names" {{ value = [for i in data.sei_bitbucket_integrations.bb.integrations : i.name] }}
+"#,
+        NARROW.0, NARROW.1
+    ));
+    tf.sandbox.reset_counters();
+    tf.apply();
+    let out = tf.ok(&["output", "-json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["valid"]["value"], false);
+    let problems = v["problems"]["value"].to_string();
+    assert!(problems.contains("read:workspace:bitbucket"), "{problems}");
+    assert_eq!(v["count"]["value"], 105, "all pages, and no legacy-bb-x");
+    assert!(!v["names"]["value"].to_string().contains("legacy-bb-x"));
+    assert_eq!(v["tagged"]["value"], 53, "records carrying every given tag");
+    assert!(
+        tf.sandbox.route_calls("POST /sei/api/v1/integrations/list") >= 2,
+        "more than one page was read"
+    );
+}
+
+#[test]
+fn ephemeral_token_opens_and_closes_and_never_shows_in_logs() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_LOG", "trace");
+    tf.config(&format!(
+        r#"
+ephemeral "sei_bitbucket_oauth_token" "bb" {{
+  client_id     = "tf-consumer"
+  client_secret = "sandbox-tf-consumer-secret"
+}}
+provider "sei" {{
+  alias   = "with_token"
+  api_key = ephemeral.sei_bitbucket_oauth_token.bb.access_token
+}}
+data "sei_bitbucket_credential_check" "ops" {{
+  provider = sei.with_token
+  username = "{}"
+  password = "{}"
+}}
+output "valid" {{ value = data.sei_bitbucket_credential_check.ops.valid }}
+"#,
+        OPS.0, OPS.1
+    ));
+    let out = tf.apply();
+    let grants = tf.sandbox.route_calls("POST /bitbucket/site/oauth2/access_token");
+    assert!(
+        grants >= 1,
+        "the token grant reached Bitbucket: {}",
+        tf.sandbox.counters()
+    );
+    assert!(
+        out.stderr.contains("OpenEphemeralResource") && out.stderr.contains("CloseEphemeralResource"),
+        "opened and closed"
+    );
+    let all = out.all();
+    assert!(!all.contains("bbat_"), "no access token in TF_LOG=trace output");
+    assert!(!tf.state_text().contains("bbat_"), "no access token in state");
+}

@@ -1,0 +1,483 @@
+//! `sei_bitbucket_integration` end to end: real terraform, real provider
+//! binary over AutoMTLS, real sandbox over HTTP.
+
+use crate::common::*;
+use serde_json::json;
+
+const VARS: &str = r#"
+variable "ops_token" {
+  type      = string
+  ephemeral = true
+}
+variable "ci_token" {
+  type      = string
+  ephemeral = true
+}
+"#;
+
+fn with_tokens(tf: &mut Tf) {
+    tf.set_env("TF_VAR_ops_token", OPS.1);
+    tf.set_env("TF_VAR_ci_token", CI.1);
+}
+
+fn two_credentials(name: &str, extra: &str) -> String {
+    format!(
+        r#"{VARS}
+resource "sei_bitbucket_integration" "prod" {{
+  name         = "{name}"
+  repositories = ["acme/api", "acme/web"]
+{extra}
+  credential {{
+    username    = "ops@acme.example"
+    password_wo = var.ops_token
+  }}
+  credential {{
+    username    = "ci@acme.example"
+    password_wo = var.ci_token
+  }}
+  credentials_version = 1
+}}
+"#
+    )
+}
+
+#[test]
+fn create_empty_plan_update_in_place_and_destroy() {
+    let Some(mut tf) = Tf::new() else { return };
+    with_tokens(&mut tf);
+    tf.config(&two_credentials("bb-prod", r#"  description = "Prod workspaces""#));
+    tf.apply();
+    let attrs = tf.attrs("sei_bitbucket_integration.prod");
+    let id = attrs["id"].as_str().unwrap().to_string();
+    assert_eq!(attrs["authentication"], "multiple_api_keys");
+    assert!(attrs["created_at"].as_i64().unwrap() > 0);
+    let (status, record) = tf.sandbox.integration(&id);
+    assert_eq!(status, 200);
+    assert_eq!(record["authentication"], "multiple_api_keys");
+    assert_eq!(record["metadata"]["repos"], "acme/api,acme/web");
+    assert_eq!(record["description"], "Prod workspaces");
+    tf.assert_empty_plan();
+
+    tf.config(&two_credentials(
+        "bb-prod",
+        r#"  description = "All prod"
+  tags        = ["17"]"#,
+    ));
+    let (code, out) = tf.plan_code();
+    assert_eq!(code, 2);
+    assert!(out.stdout.contains("1 to change, 0 to destroy"), "{}", out.stdout);
+    tf.apply();
+    let (_, record) = tf.sandbox.integration(&id);
+    assert_eq!(record["description"], "All prod");
+    assert_eq!(record["tags"], json!(["17"]));
+    assert_eq!(
+        tf.attrs("sei_bitbucket_integration.prod")["id"],
+        id.as_str(),
+        "updated in place, same id"
+    );
+    tf.assert_empty_plan();
+
+    tf.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(tf.sandbox.integration(&id).0, 404);
+}
+
+#[test]
+fn drift_is_shown_and_restored_keeping_unmanaged_metadata() {
+    let Some(mut tf) = Tf::new() else { return };
+    with_tokens(&mut tf);
+    tf.config(&two_credentials("bb-drift", r#"  description = "managed""#));
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.prod")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, record) = tf.sandbox.integration(&id);
+    let mut metadata = record["metadata"].clone();
+    metadata["fetch_prs"] = json!(false);
+    metadata["ui_only_setting"] = json!("keep me");
+    let (status, _) = tf.sandbox.send(
+        "PUT",
+        &format!("/sei/api/v1/integrations/{id}"),
+        Some(json!({"name": "bb-drift-renamed", "description": "changed in the UI", "tags": ["9"], "metadata": metadata})),
+    );
+    assert_eq!(status, 200);
+
+    let (code, out) = tf.plan_code();
+    assert_eq!(code, 2, "drift must show:\n{}", out.all());
+    assert!(
+        out.stdout.contains("bb-drift-renamed") && out.stdout.contains("fetch_prs"),
+        "{}",
+        out.stdout
+    );
+    tf.apply();
+    let (_, record) = tf.sandbox.integration(&id);
+    assert_eq!(record["name"], "bb-drift");
+    assert_eq!(record["description"], "managed");
+    assert_eq!(record["tags"], json!([]));
+    assert_eq!(record["metadata"]["fetch_prs"], true);
+    assert_eq!(
+        record["metadata"]["ui_only_setting"], "keep me",
+        "unmanaged metadata survives our update"
+    );
+    tf.assert_empty_plan();
+}
+
+#[test]
+fn out_of_band_delete_plans_a_create_and_destroy_tolerates_it() {
+    let Some(mut tf) = Tf::new() else { return };
+    with_tokens(&mut tf);
+    tf.config(&two_credentials("bb-gone", ""));
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.prod")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, deleted) = tf
+        .sandbox
+        .send("DELETE", &format!("/sei/api/v1/integrations/{id}"), None);
+    assert_eq!(deleted["success"], true);
+    let (code, out) = tf.plan_code();
+    assert_eq!(code, 2);
+    assert!(out.stdout.contains("will be created"), "{}", out.stdout);
+    // Already gone, and not refreshed: delete must still succeed.
+    let out = tf.run(&["destroy", "-auto-approve", "-refresh=false", "-no-color"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(tf.attrs("sei_bitbucket_integration.prod").is_null());
+}
+
+#[test]
+fn one_block_is_api_key_and_resends_follow_the_rules() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_ops_password", OPS.1);
+    let config = |password_var: &str, version: u32, url: &str| {
+        format!(
+            r#"
+variable "ops_password" {{
+  type      = string
+  sensitive = true
+}}
+variable "other_password" {{
+  type      = string
+  sensitive = true
+  default   = "rotated-secret"
+}}
+resource "sei_bitbucket_integration" "one" {{
+  name = "bb-one"
+  url  = "{url}"
+  credential {{
+    username = "ops@acme.example"
+    password = var.{password_var}
+  }}
+  credentials_version = {version}
+}}
+"#
+        )
+    };
+    tf.config(&config("ops_password", 1, "https://bitbucket.org"));
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.one")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(tf.sandbox.integration(&id).1["authentication"], "api_key");
+    assert_eq!(tf.sandbox.token_record(&id)["replacements"], 0);
+    tf.assert_empty_plan();
+
+    // A credentials_version bump re-sends.
+    tf.config(&config("ops_password", 2, "https://bitbucket.org"));
+    tf.apply();
+    assert_eq!(tf.sandbox.token_record(&id)["replacements"], 1);
+    tf.assert_empty_plan();
+
+    // A url change re-sends, with the new url.
+    tf.config(&config("ops_password", 2, "https://bitbucket.example.org"));
+    tf.apply();
+    assert_eq!(tf.sandbox.token_record(&id)["replacements"], 2);
+    assert_eq!(tf.sandbox.integration(&id).1["url"], "https://bitbucket.example.org");
+    tf.assert_empty_plan();
+
+    // A changed stored password re-sends (live checks off: the sandbox
+    // knows one secret per account).
+    tf.set_env("SEI_VALIDATE_CREDENTIALS", "false");
+    let before = tf.sandbox.token_record(&id)["secret_sha256"].clone();
+    tf.config(&config("other_password", 2, "https://bitbucket.example.org"));
+    tf.apply();
+    let after = tf.sandbox.token_record(&id);
+    assert_eq!(after["replacements"], 3);
+    assert_ne!(after["secret_sha256"], before);
+    tf.assert_empty_plan();
+}
+
+#[test]
+fn import_by_id_and_by_name() {
+    let Some(mut tf) = Tf::new() else { return };
+    with_tokens(&mut tf);
+    let (status, created) = tf.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(
+            json!({"name": "bb-legacy", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "method": "apikey", "username": OPS.0, "apikey": OPS.1, "tags": [],
+                    "metadata": {"fetch_commits": true, "fetch_prs": true, "fetch_pr_reviews": true,
+                                 "fetch_commit_files": false, "repos": "acme/api,acme/web"}}),
+        ),
+    );
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (_, sat) = tf.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(
+            json!({"name": "bb-satellite", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "satellite": true, "tags": ["4"], "metadata": {"repos": ""}}),
+        ),
+    );
+    let sat_id = sat["id"].as_str().unwrap().to_string();
+
+    tf.config(&format!(
+        "{}\nresource \"sei_bitbucket_integration\" \"sat\" {{\n  name      = \"bb-satellite\"\n  satellite = true\n  tags      = [\"4\"]\n}}\n",
+        two_credentials("bb-legacy", "")
+    ));
+    tf.ok(&["import", "-no-color", "sei_bitbucket_integration.prod", &id]);
+    tf.ok(&[
+        "import",
+        "-no-color",
+        "sei_bitbucket_integration.sat",
+        "name:bb-satellite",
+    ]);
+    let sat_attrs = tf.attrs("sei_bitbucket_integration.sat");
+    assert_eq!(sat_attrs["id"], sat_id.as_str());
+    assert_eq!(sat_attrs["skip_preflight"], false);
+    assert_eq!(sat_attrs["start_ingestion"], true);
+    assert!(sat_attrs["credentials_version"].is_null());
+
+    // The credentialed record: exactly one in-place update that sends the
+    // configured credentials; the satellite plans no change.
+    let (code, out) = tf.plan_code();
+    assert_eq!(code, 2);
+    assert!(
+        out.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("sei_bitbucket_integration.prod will be updated in-place"),
+        "{}",
+        out.stdout
+    );
+    tf.apply();
+    let token = tf.sandbox.token_record(&id);
+    assert_eq!(token["replacements"], 1);
+    assert_eq!(token["usernames"], json!([OPS.0, CI.0]));
+    tf.assert_empty_plan();
+}
+
+#[test]
+fn import_block_by_name() {
+    let Some(tf) = Tf::new() else { return };
+    let (_, sat) = tf.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(
+            json!({"name": "bb-imported", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "satellite": true, "tags": [], "metadata": {}}),
+        ),
+    );
+    tf.config(
+        "import {\n  to = sei_bitbucket_integration.sat\n  id = \"name:bb-imported\"\n}\nresource \"sei_bitbucket_integration\" \"sat\" {\n  name      = \"bb-imported\"\n  satellite = true\n}\n",
+    );
+    let out = tf.ok(&["plan", "-no-color"]);
+    assert!(
+        out.stdout
+            .contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{}",
+        out.stdout
+    );
+    tf.apply();
+    assert_eq!(tf.attrs("sei_bitbucket_integration.sat")["id"], sat["id"]);
+    tf.assert_empty_plan();
+}
+
+fn authorize_code(tf: &Tf) -> String {
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client
+        .get(format!(
+            "{}/authorize?client_id=sei-consumer&response_type=code&state=s1",
+            tf.sandbox.bitbucket_oauth()
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 302);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .to_string()
+}
+
+#[test]
+fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a_code() {
+    let Some(mut tf) = Tf::new() else { return };
+    let first_code = authorize_code(&tf);
+    tf.set_env("TF_VAR_code", &first_code);
+    let config = |version: &str| {
+        format!(
+            "variable \"code\" {{\n  type      = string\n  ephemeral = true\n}}\nresource \"sei_bitbucket_integration\" \"oauth\" {{\n  name                = \"bb-oauth\"\n  oauth_code_wo       = var.code\n  credentials_version = {version}\n}}\n"
+        )
+    };
+    tf.config(&config("null"));
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.oauth")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(tf.sandbox.integration(&id).1["authentication"], "oauth");
+    assert!(!tf.state_text().contains(&first_code), "no code in state");
+    tf.assert_empty_plan();
+
+    // Import of an OAuth record made elsewhere: the first plan only records
+    // credentials_version; no code is sent.
+    let Some(other) = Tf::new() else { return };
+    let code = authorize_code(&other);
+    let (status, rec) = other.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(
+            json!({"name": "bb-oauth", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "method": "oauth", "code": code, "tags": [], "metadata": {}}),
+        ),
+    );
+    assert_eq!(status, 200, "{rec}");
+    let mut other = other;
+    other.set_env("TF_VAR_code", "an-already-used-code");
+    other.config(&config("1"));
+    other.ok(&[
+        "import",
+        "-no-color",
+        "sei_bitbucket_integration.oauth",
+        rec["id"].as_str().unwrap(),
+    ]);
+    other.sandbox.reset_counters();
+    let (code, out) = other.plan_code();
+    assert_eq!(code, 2, "{}", out.all());
+    assert!(
+        out.stdout.contains("credentials_version") && out.stdout.contains("1 to change"),
+        "{}",
+        out.stdout
+    );
+    other.apply();
+    assert_eq!(
+        other.sandbox.token_record(rec["id"].as_str().unwrap())["replacements"],
+        0
+    );
+    assert_eq!(
+        other.sandbox.calls("PUT /sei/"),
+        0,
+        "no update, hence no code, was sent"
+    );
+    other.assert_empty_plan();
+}
+
+#[test]
+fn a_name_conflict_gives_the_import_command() {
+    let Some(mut tf) = Tf::new() else { return };
+    with_tokens(&mut tf);
+    let (_, existing) = tf.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(
+            json!({"name": "bb-taken", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "satellite": true, "tags": [], "metadata": {}}),
+        ),
+    );
+    let id = existing["id"].as_str().unwrap();
+    tf.config(&two_credentials("bb-taken", ""));
+    tf.sandbox.reset_counters();
+    let out = tf.run(&["apply", "-auto-approve", "-json"]);
+    assert_ne!(out.code, 0);
+    let errors = out.errors();
+    let text = errors.iter().map(diag_text).collect::<Vec<_>>().join("\n");
+    assert!(text.contains("terraform import") && text.contains(id), "{text}");
+    assert_eq!(
+        tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
+        1,
+        "a 500 is not retried"
+    );
+    assert_eq!(tf.sandbox.all_integrations().len(), 1);
+}
+
+#[test]
+fn retried_create_under_injected_faults_makes_exactly_one_record() {
+    let Some(mut tf) = Tf::new() else { return };
+    with_tokens(&mut tf);
+    tf.config(&two_credentials("bb-faults", ""));
+    for (status, count) in [(429, 3), (503, 2)] {
+        tf.sandbox
+            .fault(json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": status, "count": count}));
+    }
+    tf.apply();
+    let records: Vec<_> = tf
+        .sandbox
+        .all_integrations()
+        .into_iter()
+        .filter(|r| r["name"] == "bb-faults")
+        .collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
+        6,
+        "5 faults, then the create"
+    );
+    tf.assert_empty_plan();
+}
+
+#[test]
+fn preflight_failures_quote_sei_and_ingestion_flags_act_as_documented() {
+    let Some(mut tf) = Tf::new() else { return };
+    with_tokens(&mut tf);
+    // With live checks off, SEI's own preflight is what catches a revoked token.
+    tf.set_env("SEI_VALIDATE_CREDENTIALS", "false");
+    tf.sandbox.revoke(CI.0);
+    tf.config(&two_credentials("bb-preflight", "  start_ingestion = false"));
+    let out = tf.run(&["apply", "-auto-approve", "-json"]);
+    assert_ne!(out.code, 0);
+    let text = out.errors().iter().map(diag_text).collect::<String>();
+    assert!(
+        text.contains("Get repositories") && text.contains(CI.0) && text.contains("401"),
+        "{text}"
+    );
+    assert!(tf.sandbox.all_integrations().is_empty(), "nothing half-created");
+
+    tf.sandbox
+        .control("POST", &format!("/principals/{}/restore", CI.0), None);
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.prod")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tf.sandbox.reset_counters();
+    // skip_preflight acts at create only: changing it later touches state only.
+    tf.config(&two_credentials(
+        "bb-preflight",
+        "  start_ingestion = false\n  skip_preflight = true",
+    ));
+    tf.apply();
+    assert_eq!(tf.sandbox.route_calls("PUT /sei/api/v1/integrations/{id}"), 0);
+    assert_eq!(tf.attrs("sei_bitbucket_integration.prod")["skip_preflight"], true);
+    // start_ingestion false -> true resumes ingestion with an update.
+    tf.config(&two_credentials(
+        "bb-preflight",
+        "  start_ingestion = true\n  skip_preflight = true",
+    ));
+    tf.apply();
+    assert_eq!(tf.sandbox.route_calls("PUT /sei/api/v1/integrations/{id}"), 1);
+    assert_eq!(tf.attrs("sei_bitbucket_integration.prod")["id"], id.as_str());
+    tf.assert_empty_plan();
+}

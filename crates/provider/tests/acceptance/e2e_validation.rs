@@ -1,0 +1,177 @@
+//! Plan-time credential checks: errors on the right line, naming the right
+//! thing, before any SEI call; and the Bitbucket call budget.
+
+use crate::common::*;
+use serde_json::json;
+
+fn config(first: (&str, &str), second: Option<&str>, repositories: &str) -> String {
+    let second_block = second
+        .map(|user| format!("  credential {{\n    username    = \"{user}\"\n    password_wo = var.second\n  }}\n"))
+        .unwrap_or_default();
+    format!(
+        r#"variable "first" {{
+  type      = string
+  ephemeral = true
+}}
+variable "second" {{
+  type      = string
+  ephemeral = true
+  default   = null
+}}
+resource "sei_bitbucket_integration" "x" {{
+  name         = "bb-check"
+  repositories = {repositories}
+  credential {{
+    username    = "{}"
+    password_wo = var.first
+  }}
+{second_block}}}
+"#,
+        first.0
+    )
+}
+
+/// Runs `plan -json`, expects failure, returns the error diagnostics.
+fn failing_plan(tf: &Tf) -> Vec<serde_json::Value> {
+    tf.sandbox.reset_counters();
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "plan must fail:\n{}", out.all());
+    assert_eq!(tf.sandbox.sei_calls(), 0, "no SEI call before the credentials are good");
+    out.errors()
+}
+
+#[test]
+fn revoked_token_fails_on_the_second_blocks_password_wo_line() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.set_env("TF_VAR_second", CI.1);
+    tf.config(&config(OPS, Some(CI.0), r#"["acme/api"]"#));
+    tf.sandbox.revoke(CI.0);
+    let errors = failing_plan(&tf);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let d = &errors[0];
+    let text = diag_text(d);
+    assert!(text.contains(CI.0) && text.contains("401"), "{text}");
+    let second_wo_line = std::fs::read_to_string(tf.work().join("main.tf"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("password_wo = var."))
+        .nth(1)
+        .map(|(i, _)| i as u64 + 1)
+        .unwrap();
+    assert_eq!(diag_line(d), second_wo_line, "{d}");
+}
+
+#[test]
+fn app_password_gets_the_removal_guidance() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", LEGACY.1);
+    tf.config(&config(LEGACY, None, "[]"));
+    let errors = failing_plan(&tf);
+    let text = diag_text(&errors[0]);
+    assert!(text.contains(LEGACY.0), "{text}");
+    assert!(text.contains("removed App Passwords on 2026-07-28"), "{text}");
+    assert!(text.contains("Create API token with scopes"), "{text}");
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "password_wo = var.first"));
+}
+
+#[test]
+fn a_missing_scope_is_named() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", NARROW.1);
+    tf.config(&config(NARROW, None, "[]"));
+    let errors = failing_plan(&tf);
+    let text = diag_text(&errors[0]);
+    assert!(
+        text.contains(NARROW.0)
+            && text.contains("read:workspace:bitbucket")
+            && text.contains("read:pullrequest:bitbucket"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_repository_is_named_on_the_repositories_line() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.config(&config(OPS, None, r#"["acme/nope"]"#));
+    let errors = failing_plan(&tf);
+    let text = diag_text(&errors[0]);
+    assert!(text.contains("acme/nope") && text.contains(OPS.0), "{text}");
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "repositories ="));
+}
+
+#[test]
+fn a_repository_one_credential_cannot_see_names_that_credential() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.set_env("TF_VAR_second", CI.1);
+    // ci@ sees only acme/api and acme/web.
+    tf.config(&config(OPS, Some(CI.0), r#"["acme/api", "acme/infra"]"#));
+    let errors = failing_plan(&tf);
+    assert_eq!(errors.len(), 1, "only ci@ is short of acme/infra: {errors:?}");
+    let text = diag_text(&errors[0]);
+    assert!(
+        text.contains("acme/infra") && text.contains(CI.0) && !text.contains(OPS.0),
+        "{text}"
+    );
+}
+
+#[test]
+fn provider_block_errors_at_validate_and_plan() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.config(&format!(
+        "provider \"sei\" {{\n  endpoint = \"not a url\"\n}}\n{}",
+        config(OPS, None, "[]")
+    ));
+    let out = tf.run(&["validate", "-json"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let d = &v["diagnostics"][0];
+    assert!(diag_text(d).contains("endpoint"), "{d}");
+    assert_eq!(diag_line(d), line_of(&tf, "endpoint = \"not a url\""));
+    let counters = tf.sandbox.counters();
+    assert_eq!(counters["routes"], json!({}), "validate makes no API call");
+
+    tf.config(&config(OPS, None, "[]"));
+    tf.unset_env("SEI_API_KEY");
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1);
+    let text = out.errors().iter().map(diag_text).collect::<String>();
+    assert!(text.contains("SEI_API_KEY") && text.contains("api_key"), "{text}");
+}
+
+#[test]
+fn permanent_bitbucket_429_is_a_warning_not_a_failure() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.set_env("SEI_MAX_RETRIES", "1");
+    tf.config(&config(OPS, None, r#"["acme/api"]"#));
+    tf.sandbox
+        .fault(json!({"path": "/bitbucket/2.0/*", "status": 429, "count": 1000}));
+    let out = tf.plan_json();
+    assert_eq!(out.code, 0, "{}", out.all());
+    let warnings = out.warnings();
+    let text = warnings.iter().map(diag_text).collect::<String>();
+    assert!(text.contains("rate limited") && text.contains(OPS.0), "{text}");
+    assert!(out.errors().is_empty());
+}
+
+#[test]
+fn plan_of_30_integrations_sharing_2_credentials_stays_in_budget() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.set_env("TF_VAR_second", CI.1);
+    tf.config(&config(OPS, Some(CI.0), r#"["acme/api", "acme/web"]"#).replace(
+        "resource \"sei_bitbucket_integration\" \"x\" {\n  name         = \"bb-check\"",
+        "resource \"sei_bitbucket_integration\" \"x\" {\n  count        = 30\n  name         = \"bb-check-${count.index}\"",
+    ));
+    tf.sandbox.reset_counters();
+    let out = tf.ok(&["plan", "-no-color"]);
+    assert!(out.stdout.contains("30 to add"), "{}", out.stdout);
+    let calls = tf.sandbox.bitbucket_calls();
+    println!("Bitbucket calls for a plan of 30 integrations sharing 2 credentials in 1 workspace: {calls} (budget 6)");
+    assert!(calls <= 6, "{calls} calls: {}", tf.sandbox.counters());
+}

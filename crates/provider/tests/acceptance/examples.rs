@@ -1,0 +1,53 @@
+//! Every example is formatted and valid for the built provider.
+
+use crate::common::*;
+
+fn example_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs = Vec::new();
+    let mut stack = vec![repo_root().join("examples")];
+    while let Some(dir) = stack.pop() {
+        let mut has_tf = false;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "tf") {
+                has_tf = true;
+            }
+        }
+        if has_tf {
+            dirs.push(dir);
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn examples_are_formatted_and_validate() {
+    let Some(tf) = Tf::new() else { return };
+    let fmt = tf.run(&[
+        "fmt",
+        "-check",
+        "-recursive",
+        "-diff",
+        repo_root().join("examples").to_str().unwrap(),
+    ]);
+    assert_eq!(fmt.code, 0, "terraform fmt -check failed:\n{}", fmt.all());
+    let dirs = example_dirs();
+    assert!(dirs.len() >= 8, "{dirs:?}");
+    for dir in dirs {
+        let work = tf.work();
+        for entry in std::fs::read_dir(&work).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).ok();
+        }
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                std::fs::copy(&path, work.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let out = tf.run(&["validate", "-no-color"]);
+        assert_eq!(out.code, 0, "{} does not validate:\n{}", dir.display(), out.all());
+    }
+}

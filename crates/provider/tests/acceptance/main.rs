@@ -1,0 +1,19 @@
+//! The acceptance suite, in one binary as ripgrep keeps its integration
+//! tests: the real `terraform` launches the real provider binary (handshake,
+//! AutoMTLS, gRPC), which talks to a real `sei-sandbox` process over HTTP.
+//!
+//! Like Go providers' `TF_ACC`, it needs something from outside: a
+//! `terraform` (>= 1.11) on PATH, or in `TERRAFORM`. Without one every
+//! test prints why it is skipped and passes; `scripts/test.sh` and CI
+//! require terraform, so there nothing is skipped.
+
+// Tests: an unwrap that fails is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod docs_schema;
+mod e2e_credential;
+mod e2e_integration;
+mod e2e_validation;
+mod examples;
+mod release_mirror;

@@ -1,0 +1,727 @@
+//! The provider binary started as Terraform starts it, driven over gRPC with
+//! AutoMTLS by a client of our own: the handshake, the client-certificate
+//! pin, the provider-block checks, secret-free logs, malformed values and
+//! Shutdown.
+
+// Tests: an unwrap that fails is the test failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use base64::Engine;
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use terraform_provider_sei::provider::provider_schema;
+use tfplugin::codec::{encode_msgpack, Value};
+use tfplugin::server::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use tfplugin::server::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use tfplugin::server::proto::plugin::Empty;
+use tfplugin::server::proto::tfplugin6 as pb;
+use tfplugin::server::proto::tfplugin6::provider_client::ProviderClient;
+use tonic::transport::{Channel, Endpoint};
+
+struct ClientIdentity {
+    pem: String,
+    der: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+}
+
+/// A throwaway CA-flagged client certificate, as Terraform makes one.
+fn client_identity() -> ClientIdentity {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    ClientIdentity {
+        pem: cert.pem(),
+        der: cert.der().clone(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    }
+}
+
+struct Plugin {
+    child: Child,
+    addr: SocketAddr,
+    server_cert: Vec<u8>,
+}
+
+fn start_plugin(client_cert_pem: &str, env: &[(&str, &str)]) -> Plugin {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-sei"));
+    cmd.env_clear()
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6,5")
+        .env("PLUGIN_MIN_PORT", "10000")
+        .env("PLUGIN_MAX_PORT", "25000")
+        .env("PLUGIN_CLIENT_CERT", client_cert_pem)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let parts: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(parts.len(), 6, "{line}");
+    assert_eq!(&parts[..3], ["1", "6", "tcp"]);
+    assert_eq!(parts[4], "grpc");
+    let addr: SocketAddr = parts[3].parse().unwrap();
+    assert!((10000..=25000).contains(&addr.port()));
+    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(parts[5])
+        .unwrap();
+    Plugin {
+        child,
+        addr,
+        server_cert,
+    }
+}
+
+/// Trusts exactly the server certificate from the handshake, as go-plugin's
+/// client does.
+#[derive(Debug)]
+struct PinnedServer(Vec<u8>, rustls::crypto::WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.0.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("unexpected server certificate".into()))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.1)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.1)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.1.supported_schemes()
+    }
+}
+
+async fn connect(plugin: &Plugin, id: &ClientIdentity) -> Result<Channel, tonic::transport::Error> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = Arc::new(PinnedServer(
+        plugin.server_cert.clone(),
+        provider.signature_verification_algorithms,
+    ));
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_auth_cert(vec![id.der.clone()], id.key.clone_key())
+        .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let addr = plugin.addr;
+    Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let connector = connector.clone();
+            async move {
+                let tcp = tokio::net::TcpStream::connect(addr).await?;
+                let tls = connector
+                    .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                    .await?;
+                Ok::<_, std::io::Error>(TokioIo::new(tls))
+            }
+        }))
+        .await
+}
+
+fn provider_config(attrs: &[(&str, Value)]) -> pb::DynamicValue {
+    let value = Value::object(attrs.iter().map(|(k, v)| (*k, v.clone())));
+    pb::DynamicValue {
+        msgpack: encode_msgpack(&value, &provider_schema().value_type()).unwrap(),
+        json: vec![],
+    }
+}
+
+fn paths(diags: &[pb::Diagnostic]) -> Vec<String> {
+    use pb::attribute_path::step::Selector;
+    diags
+        .iter()
+        .map(|d| {
+            d.attribute
+                .as_ref()
+                .map(|a| {
+                    a.steps
+                        .iter()
+                        .filter_map(|s| match &s.selector {
+                            Some(Selector::AttributeName(n)) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                        .join(".")
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+async fn shutdown_and_wait(mut plugin: Plugin, channel: Channel) -> String {
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = plugin.child.wait().unwrap();
+        let mut stderr = String::new();
+        plugin.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        (status, stderr)
+    })
+    .await
+    .unwrap();
+    assert!(status.0.success(), "exited with {:?}", status.0);
+    status.1
+}
+
+#[tokio::test]
+async fn refuses_other_client_certificates_and_exits_on_shutdown() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let intruder = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+
+    let refused = match connect(&plugin, &intruder).await {
+        Err(_) => true,
+        Ok(ch) => ProviderClient::new(ch)
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .is_err(),
+    };
+    assert!(refused, "a client with another certificate must be refused");
+
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let schema = ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let provider = schema.provider.unwrap().block.unwrap();
+    let api_key = provider.attributes.iter().find(|a| a.name == "api_key").unwrap();
+    assert!(api_key.sensitive);
+    assert!(schema.resource_schemas.contains_key("sei_bitbucket_integration"));
+    assert!(schema
+        .ephemeral_resource_schemas
+        .contains_key("sei_bitbucket_oauth_token"));
+    shutdown_and_wait(plugin, channel).await;
+}
+
+#[tokio::test]
+async fn provider_block_is_checked_at_its_paths_and_the_key_never_logged() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[("TF_LOG", "trace")]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+
+    let diags = client
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: Some(provider_config(&[("endpoint", Value::string("not a url"))])),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert_eq!(paths(&diags), ["endpoint"]);
+    assert_eq!(diags[0].severity, pb::diagnostic::Severity::Error as i32);
+
+    let diags = client
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: Some(provider_config(&[
+                ("request_timeout", Value::string("soon")),
+                ("max_retries", Value::int(-1)),
+            ])),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert_eq!(paths(&diags), ["max_retries", "request_timeout"]);
+
+    let diags = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(provider_config(&[])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert_eq!(diags.len(), 1);
+    assert!(
+        diags[0].detail.contains("api_key") && diags[0].detail.contains("SEI_API_KEY"),
+        "{diags:?}"
+    );
+
+    let diags = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(provider_config(&[
+                ("api_key", Value::string("sekret-123")),
+                ("endpoint", Value::string("http://127.0.0.1:9/sei/api")),
+            ])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(diags.is_empty(), "{diags:?}");
+
+    let stderr = shutdown_and_wait(plugin, channel).await;
+    assert!(
+        stderr.contains("\"@level\":\"debug\""),
+        "TRACE logging was on: {stderr}"
+    );
+    assert!(!stderr.contains("sekret-123"), "the API key leaked into the logs");
+}
+
+#[tokio::test]
+async fn malformed_values_in_every_rpc_are_diagnostics_not_crashes() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(
+        &terraform.pem,
+        &[("SEI_API_KEY", "k"), ("SEI_ENDPOINT", "http://127.0.0.1:9/x")],
+    );
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    let garbage = || {
+        Some(pb::DynamicValue {
+            msgpack: vec![0x93, 0xc1, 0xff],
+            json: vec![],
+        })
+    };
+    let is_error = |d: &[pb::Diagnostic]| d.iter().any(|x| x.severity == pb::diagnostic::Severity::Error as i32);
+
+    let d = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: garbage(),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(is_error(&d));
+    // Configure for real so resource RPCs get as far as decoding.
+    client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(provider_config(&[])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+    let d = client
+        .validate_provider_config(pb::validate_provider_config::Request { config: garbage() })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(is_error(&d));
+    for type_name in ["sei_bitbucket_integration", "sei_bitbucket_credential"] {
+        let t = type_name.to_string();
+        let d = client
+            .validate_resource_config(pb::validate_resource_config::Request {
+                type_name: t.clone(),
+                config: garbage(),
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics;
+        assert!(is_error(&d));
+        let d = client
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: t.clone(),
+                prior_state: garbage(),
+                proposed_new_state: garbage(),
+                config: garbage(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics;
+        assert!(is_error(&d));
+        let d = client
+            .apply_resource_change(pb::apply_resource_change::Request {
+                type_name: t.clone(),
+                prior_state: garbage(),
+                planned_state: garbage(),
+                config: garbage(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics;
+        assert!(is_error(&d));
+        let d = client
+            .read_resource(pb::read_resource::Request {
+                type_name: t.clone(),
+                current_state: garbage(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics;
+        assert!(is_error(&d));
+        let d = client
+            .upgrade_resource_state(pb::upgrade_resource_state::Request {
+                type_name: t.clone(),
+                version: 0,
+                raw_state: Some(pb::RawState {
+                    json: b"{\"id\": [1, 2".to_vec(),
+                    flatmap: Default::default(),
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics;
+        assert!(is_error(&d), "a garbled state is an error diagnostic");
+    }
+    let d = client
+        .read_data_source(pb::read_data_source::Request {
+            type_name: "sei_bitbucket_integrations".into(),
+            config: garbage(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(is_error(&d));
+    let d = client
+        .open_ephemeral_resource(pb::open_ephemeral_resource::Request {
+            type_name: "sei_bitbucket_oauth_token".into(),
+            config: garbage(),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(is_error(&d));
+    // Still serving.
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    shutdown_and_wait(plugin, channel).await;
+}
+
+#[test]
+fn run_by_hand_it_explains_itself_and_exits_1() {
+    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-sei"))
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("This binary is a plugin") && stderr.contains("dev_overrides"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "stdout is for the handshake only");
+}
+
+fn start_plain(env: &[(&str, &str)], args: &[&str]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-sei"));
+    cmd.env_clear().args(args).stdout(Stdio::piped()).stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "no handshake or reattach line: {text}"
+        );
+        text.push_str(&line);
+        if line.contains("|grpc|") || line.contains("TF_REATTACH_PROVIDERS=") {
+            break;
+        }
+    }
+    (child, text)
+}
+
+async fn plaintext(addr: &str) -> Channel {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tls_can_be_disabled_for_terraform() {
+    let (mut child, line) = start_plain(
+        &[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
+            ("TF_DISABLE_PLUGIN_TLS", "1"),
+        ],
+        &[],
+    );
+    assert!(line.ends_with("|grpc|\n"), "no certificate when TLS is off: {line:?}");
+    let addr = line.split('|').nth(3).unwrap().to_string();
+    let channel = plaintext(&addr).await;
+    ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    GrpcControllerClient::new(channel).shutdown(Empty {}).await.unwrap();
+    assert!(tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap()
+        .success());
+}
+
+#[tokio::test]
+async fn debug_mode_prints_a_reattach_value_that_works() {
+    let (mut child, text) = start_plain(&[], &["--debug"]);
+    let json = text
+        .split("TF_REATTACH_PROVIDERS='")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    let entry = &v["registry.terraform.io/sei-oss/sei"];
+    assert_eq!(entry["Protocol"], "grpc");
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Pid"], child.id());
+    let channel = plaintext(entry["Addr"]["String"].as_str().unwrap()).await;
+    ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigint_is_ignored_and_stop_provider_cancels_in_flight_work() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let seed = sei_sandbox::parse_seed(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/sandbox/seed.json")).unwrap(),
+    )
+    .unwrap();
+    let sb = sei_sandbox::start(seed, None, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    // Bitbucket answers 429 and asks for a minute's patience.
+    reqwest::Client::new()
+        .post(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(&serde_json::json!({"path": "/bitbucket/*", "status": 429, "count": 100, "retry_after": 60}))
+        .send()
+        .await
+        .unwrap();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(provider_config(&[
+                ("api_key", Value::string("sandbox-sei-api-key")),
+                ("endpoint", Value::string(sb.sei_endpoint())),
+                ("bitbucket_api_url", Value::string(sb.bitbucket_api_url())),
+            ])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+
+    // Ctrl-C in Terraform's terminal reaches the plugin too; it must live on.
+    let status = Command::new("kill")
+        .args(["-INT", &plugin.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+
+    let ty = terraform_provider_sei::resources::BitbucketCredentialResource;
+    let ty = tfplugin::framework::Resource::schema(&ty).value_type();
+    let config = Value::object([
+        ("auth_type", Value::string("api_token")),
+        ("username", Value::string("ops@acme.example")),
+        ("password", Value::string("ATATT-sandbox-ops-token")),
+    ]);
+    let dv = pb::DynamicValue {
+        msgpack: encode_msgpack(&config, &ty).unwrap(),
+        json: vec![],
+    };
+    let mut planning = client.clone();
+    let plan = tokio::spawn(async move {
+        planning
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: "sei_bitbucket_credential".into(),
+                prior_state: None,
+                proposed_new_state: Some(dv.clone()),
+                config: Some(dv),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    });
+    let counters = format!("{}/_sandbox/counters", sb.base_url());
+    loop {
+        let c: serde_json::Value = reqwest::get(&counters).await.unwrap().json().await.unwrap();
+        if c["routes"]["GET /bitbucket/2.0/user"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    client.stop_provider(pb::stop_provider::Request {}).await.unwrap();
+    let planned = plan.await.unwrap();
+    let text: String = planned
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.summary, d.detail))
+        .collect();
+    assert!(
+        text.contains("cancelled"),
+        "the backoff wait was cancelled, not waited out: {text}"
+    );
+    // The provider keeps serving after StopProvider.
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    shutdown_and_wait(plugin, channel).await;
+}
+
+#[tokio::test]
+async fn write_only_values_are_refused_without_the_client_capability() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    let r = terraform_provider_sei::resources::BitbucketCredentialResource;
+    let ty = tfplugin::framework::Resource::schema(&r).value_type();
+    let config = Value::object([
+        ("auth_type", Value::string("api_token")),
+        ("username", Value::string("ops@acme.example")),
+        ("password_wo", Value::string("ATATT-x")),
+    ]);
+    let request = |caps: Option<pb::ClientCapabilities>| pb::validate_resource_config::Request {
+        type_name: "sei_bitbucket_credential".into(),
+        config: Some(pb::DynamicValue {
+            msgpack: encode_msgpack(&config, &ty).unwrap(),
+            json: vec![],
+        }),
+        client_capabilities: caps,
+    };
+    let refused = client
+        .validate_resource_config(request(None))
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert_eq!(paths(&refused), ["password_wo"]);
+    assert_eq!(refused[0].summary, "WriteOnly Attribute Not Allowed");
+    assert!(refused[0].detail.contains("set `password`"), "{}", refused[0].detail);
+    let allowed = client
+        .validate_resource_config(request(Some(pb::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        })))
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(allowed.is_empty(), "{allowed:?}");
+    shutdown_and_wait(plugin, channel).await;
+}
+
+#[tokio::test]
+async fn move_resource_state_accepts_the_same_type_from_another_address() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    let caps = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(caps.server_capabilities.unwrap().move_resource_state);
+    let state = br#"{"id":"4512","name":"bb-prod","url":"https://bitbucket.org","tags":[],"repositories":["acme/api"],
+        "credential":[],"satellite":true,"skip_preflight":false,"start_ingestion":true,"created_at":1767225600}"#;
+    let moved = client
+        .move_resource_state(pb::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/acme/sei".into(),
+            source_type_name: "sei_bitbucket_integration".into(),
+            source_schema_version: 0,
+            source_state: Some(pb::RawState {
+                json: state.to_vec(),
+                flatmap: Default::default(),
+            }),
+            target_type_name: "sei_bitbucket_integration".into(),
+            source_private: b"p".to_vec(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let r = terraform_provider_sei::resources::BitbucketIntegrationResource;
+    let ty = tfplugin::framework::Resource::schema(&r).value_type();
+    let value = tfplugin::codec::decode_msgpack(&moved.target_state.unwrap().msgpack, &ty).unwrap();
+    assert_eq!(value.get("id"), &Value::string("4512"));
+    assert_eq!(moved.target_private, b"p");
+    let refused = client
+        .move_resource_state(pb::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/hashicorp/null".into(),
+            source_type_name: "null_resource".into(),
+            target_type_name: "sei_bitbucket_integration".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(refused.diagnostics[0].summary, "Unsupported resource move");
+    shutdown_and_wait(plugin, channel).await;
+}

@@ -1,0 +1,176 @@
+//! `sei-sandbox`: a local emulator of the SEI integrations API and of the
+//! Bitbucket Cloud API subset the provider uses.
+//!
+//! It is the quickstart's backend and the backend of every end-to-end test,
+//! so it follows the contracts in `shared/contract/` quirks included, and
+//! rejects what the real services reject. It shares no types with the
+//! provider's clients: it is an independent reading of the same contract,
+//! so a misreading in one shows up as a test failure instead of cancelling
+//! out.
+//!
+//! One listener serves:
+//! - `/sei/api/v1/integrations…` (SEI),
+//! - `/bitbucket/2.0/…` and `/bitbucket/site/oauth2/…` (Bitbucket),
+//! - `/_sandbox/…`, the control plane for tests (faults, rate limit,
+//!   counters, credential revocation), never mixed with API routes.
+
+mod bitbucket;
+mod control;
+mod errors;
+pub mod seed;
+mod sei;
+pub mod world;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use seed::{parse_seed, Seed};
+
+use control::Control;
+use world::World;
+
+/// Request bodies above this are refused with 413, as a gateway would.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Shared state of one sandbox.
+pub struct Sandbox {
+    seed: Seed,
+    world: Mutex<World>,
+    state_file: Option<PathBuf>,
+    control: Mutex<Control>,
+    /// SEI's outbound HTTP client, for its OAuth code exchange.
+    http: reqwest::Client,
+}
+
+impl Sandbox {
+    pub fn new(seed: Seed, state_file: Option<PathBuf>) -> Result<Arc<Sandbox>, String> {
+        seed::validate_seed(&seed)?;
+        let mut world = match &state_file {
+            Some(path) => World::load(path)?,
+            None => World::default(),
+        };
+        if world.next_id == 0 {
+            world.next_id = 4500;
+        }
+        let control = Control::new(seed.bitbucket.rate_limit_per_hour);
+        // reqwest is built without a TLS provider of its own; the process
+        // default is aws-lc-rs, as in the provider.
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build SEI's HTTP client: {e}"))?;
+        Ok(Arc::new(Sandbox {
+            seed,
+            world: Mutex::new(world),
+            state_file,
+            control: Mutex::new(control),
+            http,
+        }))
+    }
+
+    fn read_world<R>(&self, f: impl FnOnce(&World) -> R) -> R {
+        let w = self.world.lock().unwrap_or_else(|p| p.into_inner());
+        f(&w)
+    }
+
+    /// Applies a change to a copy of the world, saves it (with `--state`),
+    /// and only then makes it current: a change either fully happens and is
+    /// durable, or does not happen.
+    fn mutate<R, E>(
+        &self,
+        f: impl FnOnce(&mut World) -> Result<R, E>,
+        on_save_error: impl FnOnce(String) -> E,
+    ) -> Result<R, E> {
+        let mut guard = self.world.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = guard.clone();
+        let out = f(&mut next)?;
+        if let Some(path) = &self.state_file {
+            if let Err(e) = next.save(path) {
+                tracing::error!(error = %e, "cannot persist sandbox state");
+                return Err(on_save_error(e));
+            }
+        }
+        *guard = next;
+        Ok(out)
+    }
+
+    fn control<R>(&self, f: impl FnOnce(&mut Control) -> R) -> R {
+        let mut c = self.control.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut c)
+    }
+}
+
+/// The whole HTTP surface of one sandbox.
+pub fn app(sandbox: Arc<Sandbox>) -> Router {
+    Router::new()
+        .nest("/sei/api", sei::routes())
+        .nest("/bitbucket", bitbucket::routes())
+        .fallback(errors::unknown_route)
+        .layer(axum::middleware::from_fn_with_state(sandbox.clone(), control::observe))
+        .nest("/_sandbox", control::routes())
+        .with_state(sandbox)
+}
+
+/// A sandbox serving on a bound address.
+pub struct RunningSandbox {
+    pub addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The provider's `endpoint` for this sandbox.
+    pub fn sei_endpoint(&self) -> String {
+        format!("{}/sei/api", self.base_url())
+    }
+
+    pub fn bitbucket_api_url(&self) -> String {
+        format!("{}/bitbucket/2.0", self.base_url())
+    }
+
+    pub fn bitbucket_oauth_url(&self) -> String {
+        format!("{}/bitbucket/site/oauth2", self.base_url())
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// Starts a sandbox in this process; `listen` may use port 0.
+pub async fn start(seed: Seed, state_file: Option<PathBuf>, listen: SocketAddr) -> Result<RunningSandbox, String> {
+    let sandbox = Sandbox::new(seed, state_file)?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let router = app(sandbox);
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "sandbox server failed");
+        }
+    });
+    Ok(RunningSandbox { addr, shutdown, task })
+}
+
+/// Installs aws-lc-rs as the process's TLS crypto provider, once: reqwest is
+/// built without a provider of its own.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

@@ -1,0 +1,79 @@
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Ctx, DynDataSource, DynEphemeralResource, DynResource, Provider};
+use crate::codec::Value;
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// A provider with its registries, its configured services and its stop
+/// token: the state a plugin server keeps between RPCs.
+pub struct ProviderHost<P: Provider> {
+    pub provider: P,
+    pub resources: Vec<Arc<dyn DynResource<P::Services>>>,
+    pub data_sources: Vec<Arc<dyn DynDataSource<P::Services>>>,
+    pub ephemeral_resources: Vec<Arc<dyn DynEphemeralResource<P::Services>>>,
+    services: RwLock<Option<Arc<P::Services>>>,
+    stop: Mutex<CancellationToken>,
+}
+
+impl<P: Provider> ProviderHost<P> {
+    pub fn new(provider: P) -> Self {
+        ProviderHost {
+            resources: provider.resources(),
+            data_sources: provider.data_sources(),
+            ephemeral_resources: provider.ephemeral_resources(),
+            provider,
+            services: RwLock::new(None),
+            stop: Mutex::new(CancellationToken::new()),
+        }
+    }
+
+    pub fn configure(&self, config: &Value) -> Diagnostics {
+        match self.provider.configure(config) {
+            Ok(services) => {
+                if let Ok(mut slot) = self.services.write() {
+                    *slot = Some(services);
+                }
+                Diagnostics::new()
+            }
+            Err(diags) => diags,
+        }
+    }
+
+    /// The per-request context; an error before `ConfigureProvider`.
+    pub fn context(&self) -> Result<Ctx<P::Services>, Diagnostics> {
+        let services = self.services.read().ok().and_then(|s| s.clone()).ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Provider not configured",
+                format!(
+                    "Terraform called the {} provider before configuring it. This is a bug; please report it.",
+                    self.provider.info().name
+                ),
+            ))
+        })?;
+        let cancel = self.stop.lock().map(|t| t.clone()).unwrap_or_default();
+        Ok(Ctx { services, cancel })
+    }
+
+    /// Cancels all in-flight work (HTTP calls, backoff waits) and arms a
+    /// fresh token for anything Terraform sends afterwards.
+    pub fn stop(&self) {
+        if let Ok(mut token) = self.stop.lock() {
+            token.cancel();
+            *token = CancellationToken::new();
+        }
+    }
+
+    pub fn resource(&self, type_name: &str) -> Option<&Arc<dyn DynResource<P::Services>>> {
+        self.resources.iter().find(|r| r.type_name() == type_name)
+    }
+
+    pub fn data_source(&self, type_name: &str) -> Option<&Arc<dyn DynDataSource<P::Services>>> {
+        self.data_sources.iter().find(|r| r.type_name() == type_name)
+    }
+
+    pub fn ephemeral_resource(&self, type_name: &str) -> Option<&Arc<dyn DynEphemeralResource<P::Services>>> {
+        self.ephemeral_resources.iter().find(|r| r.type_name() == type_name)
+    }
+}

@@ -1,0 +1,176 @@
+//! Logs in the form Terraform reads from a plugin's stderr.
+//!
+//! Terraform parses each stderr line of a plugin as go-hclog JSON and keeps
+//! its level, so `TF_LOG=debug` shows our debug lines as debug. stdout is
+//! reserved for the handshake line, so nothing here ever writes to it.
+//!
+//! The level comes from `TF_LOG_PROVIDER`, else `TF_LOG`, as Terraform users
+//! expect. Our own crate logs at that level; dependencies are capped at INFO,
+//! because HTTP/2 and TLS internals at DEBUG and TRACE dump header frames,
+//! and those carry Authorization headers.
+
+use std::io::Write;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// The level Terraform's environment asks for; `None` means logging is off.
+pub fn level_from_env() -> Option<Level> {
+    let raw = std::env::var("TF_LOG_PROVIDER")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| std::env::var("TF_LOG").ok())?;
+    match raw.trim().to_ascii_uppercase().as_str() {
+        "TRACE" | "JSON" => Some(Level::TRACE),
+        "DEBUG" => Some(Level::DEBUG),
+        "INFO" => Some(Level::INFO),
+        "WARN" => Some(Level::WARN),
+        "ERROR" => Some(Level::ERROR),
+        "OFF" | "" => None,
+        // Terraform treats any other value as TRACE.
+        _ => Some(Level::TRACE),
+    }
+}
+
+/// Installs the hclog layer for the provider process. Without `TF_LOG`,
+/// warnings and errors still go out: Terraform drops them unless asked.
+/// `targets` are the provider's own crates, logged at the requested level.
+pub fn init_provider_logging(targets: &[&str]) {
+    let level = level_from_env().map_or(LevelFilter::WARN, LevelFilter::from_level);
+    let _ = tracing_subscriber::registry()
+        .with(HclogLayer::new(std::io::stderr))
+        .with(filter_for(level, targets))
+        .try_init();
+}
+
+/// The framework and `targets` at `level`, everything else at most INFO.
+pub fn filter_for(level: LevelFilter, targets: &[&str]) -> Targets {
+    let deps = std::cmp::min(level, LevelFilter::INFO);
+    let mut filter = Targets::new().with_default(deps).with_target("tfplugin", level);
+    for t in targets {
+        filter = filter.with_target(*t, level);
+    }
+    filter
+}
+
+/// A tracing layer writing one go-hclog JSON object per event.
+pub struct HclogLayer<W> {
+    make_writer: W,
+}
+
+impl<W> HclogLayer<W> {
+    pub fn new(make_writer: W) -> Self {
+        HclogLayer { make_writer }
+    }
+}
+
+/// Anything that can hand out a writer per line, such as `std::io::stderr`
+/// or a test buffer.
+pub trait MakeLineWriter: Send + Sync + 'static {
+    fn write_line(&self, line: &[u8]);
+}
+
+impl<F, W> MakeLineWriter for F
+where
+    F: Fn() -> W + Send + Sync + 'static,
+    W: Write,
+{
+    fn write_line(&self, line: &[u8]) {
+        let mut w = self();
+        let _ = w.write_all(line);
+        let _ = w.flush();
+    }
+}
+
+impl<S: Subscriber, W: MakeLineWriter> Layer<S> for HclogLayer<W> {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let line = format_event(event);
+        self.make_writer.write_line(line.as_bytes());
+    }
+}
+
+/// Formats one event as a go-hclog JSON line, with a trailing newline.
+pub fn format_event(event: &Event<'_>) -> String {
+    let meta = event.metadata();
+    let mut fields = FieldCollector::default();
+    event.record(&mut fields);
+    let mut obj = serde_json::Map::new();
+    obj.insert("@level".into(), hclog_level(*meta.level()).into());
+    obj.insert("@message".into(), fields.message.unwrap_or_default().into());
+    obj.insert("@module".into(), "sei".into());
+    obj.insert("@timestamp".into(), hclog_timestamp(chrono::Utc::now()).into());
+    obj.insert("@caller".into(), meta.target().into());
+    for (k, v) in fields.fields {
+        obj.insert(k, v);
+    }
+    let mut line = serde_json::Value::Object(obj).to_string();
+    line.push('\n');
+    line
+}
+
+/// go-hclog's `2006-01-02T15:04:05.000000Z07:00`: exactly six fractional digits.
+pub fn hclog_timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn hclog_level(level: Level) -> &'static str {
+    match level {
+        Level::TRACE => "trace",
+        Level::DEBUG => "debug",
+        Level::INFO => "info",
+        Level::WARN => "warn",
+        Level::ERROR => "error",
+    }
+}
+
+#[derive(Default)]
+struct FieldCollector {
+    message: Option<String>,
+    fields: Vec<(String, serde_json::Value)>,
+}
+
+impl Visit for FieldCollector {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = Some(text);
+        } else {
+            self.fields.push((field.name().to_string(), text.into()));
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message = Some(value.to_string());
+        } else {
+            self.fields.push((field.name().to_string(), value.into()));
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.fields.push((field.name().to_string(), value.into()));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.fields.push((field.name().to_string(), value.into()));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.fields.push((field.name().to_string(), value.into()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamp_has_six_fraction_digits() {
+        let t = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 20, 15, 0).unwrap();
+        assert_eq!(hclog_timestamp(t), "2026-11-25T20:15:00.000000Z");
+    }
+}

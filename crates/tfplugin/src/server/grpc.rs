@@ -1,0 +1,653 @@
+//! The `tfplugin6.Provider` service: decode, dispatch, encode.
+//!
+//! Each RPC is an inner function returning `Result<Response, Diagnostics>`,
+//! wrapped by [`guard`], which turns both errors and panics into diagnostics:
+//! whatever happens inside, Terraform gets an answer and the process lives.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::{FutureExt, Stream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::server::Connected;
+use tonic::{Request, Response, Status};
+
+use super::controller::Controller;
+use super::convert::{decode_dynamic, diagnostics_to_proto, encode_dynamic, path_to_proto, schema_to_proto};
+use super::proto::plugin::grpc_controller_server::GrpcControllerServer;
+use super::proto::tfplugin6 as pb;
+use super::proto::tfplugin6::provider_server::{Provider, ProviderServer};
+use super::{MAX_MESSAGE_BYTES, SHUTDOWN_GRACE};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::framework::{Provider as ProviderDef, ProviderHost};
+
+pub struct ProviderService<P: ProviderDef> {
+    host: Arc<ProviderHost<P>>,
+}
+
+impl<P: ProviderDef> ProviderService<P> {
+    pub fn new(host: Arc<ProviderHost<P>>) -> Self {
+        ProviderService { host }
+    }
+}
+
+/// Serves the provider, controller and health services on `incoming` until
+/// Terraform calls `Shutdown` (or `shutdown` is cancelled otherwise).
+pub async fn serve_incoming<P, S, IO>(
+    service: ProviderService<P>,
+    incoming: S,
+    shutdown: CancellationToken,
+) -> Result<(), String>
+where
+    P: ProviderDef,
+    S: Stream<Item = Result<IO, std::io::Error>> + Send + 'static,
+    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+{
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
+    let provider = ProviderServer::new(service)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let controller = GrpcControllerServer::new(Controller {
+        shutdown: shutdown.clone(),
+    });
+    let stop = shutdown.clone();
+    let server = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(controller)
+        .add_service(provider)
+        .serve_with_incoming_shutdown(incoming, async move { stop.cancelled().await });
+    tokio::select! {
+        result = server => result.map_err(|e| e.to_string()),
+        // Graceful shutdown waits for Terraform to close its connection,
+        // which it may not do before killing us; leave shortly after the
+        // Shutdown answer is on its way.
+        _ = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => Ok(()),
+    }
+}
+
+/// Runs one RPC body, mapping errors and panics to diagnostics.
+async fn guard<T>(
+    provider: &str,
+    rpc: &str,
+    body: impl Future<Output = Result<T, Diagnostics>>,
+) -> Result<T, Diagnostics> {
+    match AssertUnwindSafe(body).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(rpc, "internal error: the handler panicked");
+            Err(Diagnostic::error(
+                "Internal provider error",
+                format!("The {provider} provider failed unexpectedly while handling {rpc}. This is a bug; please report it with the TF_LOG=debug output."),
+            )
+            .into())
+        }
+    }
+}
+
+fn unknown_type(provider: &str, kind: &str, name: &str) -> Diagnostics {
+    Diagnostic::error(
+        format!("Unknown {kind} type"),
+        format!("The {provider} provider has no {kind} named {name:?}."),
+    )
+    .into()
+}
+
+impl<P: ProviderDef> ProviderService<P> {
+    fn server_capabilities() -> pb::ServerCapabilities {
+        pb::ServerCapabilities {
+            plan_destroy: false,
+            get_provider_schema_optional: true,
+            move_resource_state: true,
+        }
+    }
+
+    fn schema_response(&self) -> pb::get_provider_schema::Response {
+        let p = &self.host;
+        pb::get_provider_schema::Response {
+            provider: Some(schema_to_proto(p.provider.schema())),
+            resource_schemas: p
+                .resources
+                .iter()
+                .map(|r| (r.type_name().to_string(), schema_to_proto(r.schema())))
+                .collect(),
+            data_source_schemas: p
+                .data_sources
+                .iter()
+                .map(|r| (r.type_name().to_string(), schema_to_proto(r.schema())))
+                .collect(),
+            ephemeral_resource_schemas: p
+                .ephemeral_resources
+                .iter()
+                .map(|r| (r.type_name().to_string(), schema_to_proto(r.schema())))
+                .collect(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
+            server_capabilities: Some(Self::server_capabilities()),
+            functions: Default::default(),
+        }
+    }
+
+    async fn upgrade(
+        &self,
+        req: pb::upgrade_resource_state::Request,
+    ) -> Result<pb::upgrade_resource_state::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        let raw = req.raw_state.unwrap_or_default();
+        if raw.json.is_empty() {
+            return Err(Diagnostic::error(
+                "Unsupported state format",
+                "This state was written in the legacy flatmap format, which this provider never used. Remove the resource from state and import it again.",
+            )
+            .into());
+        }
+        let value = r.upgrade(req.version, &raw.json)?;
+        Ok(pb::upgrade_resource_state::Response {
+            upgraded_state: Some(encode_dynamic(&value, &r.schema().value_type(), "upgraded state")?),
+            diagnostics: Vec::new(),
+        })
+    }
+
+    async fn read(&self, req: pb::read_resource::Request) -> Result<pb::read_resource::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        let ty = r.schema().value_type();
+        let state = decode_dynamic(req.current_state.as_ref(), &ty, "current state")?;
+        let ctx = self.host.context()?;
+        let out = r.read(&ctx, state, req.private).await;
+        Ok(pb::read_resource::Response {
+            new_state: Some(encode_dynamic(&out.new_state, &ty, "new state")?),
+            diagnostics: diagnostics_to_proto(&out.diags),
+            private: out.private,
+            deferred: None,
+        })
+    }
+
+    async fn plan(
+        &self,
+        req: pb::plan_resource_change::Request,
+    ) -> Result<pb::plan_resource_change::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        let ty = r.schema().value_type();
+        let prior = decode_dynamic(req.prior_state.as_ref(), &ty, "prior state")?;
+        let proposed = decode_dynamic(req.proposed_new_state.as_ref(), &ty, "proposed new state")?;
+        let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
+        let ctx = self.host.context()?;
+        let out = r.plan(&ctx, prior, proposed, config, req.prior_private).await;
+        Ok(pb::plan_resource_change::Response {
+            planned_state: Some(encode_dynamic(&out.planned, &ty, "planned state")?),
+            requires_replace: out.requires_replace.iter().map(path_to_proto).collect(),
+            planned_private: out.private,
+            diagnostics: diagnostics_to_proto(&out.diags),
+            legacy_type_system: false,
+            deferred: None,
+        })
+    }
+
+    async fn apply(
+        &self,
+        req: pb::apply_resource_change::Request,
+    ) -> Result<pb::apply_resource_change::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        let ty = r.schema().value_type();
+        let prior = decode_dynamic(req.prior_state.as_ref(), &ty, "prior state")?;
+        let planned = decode_dynamic(req.planned_state.as_ref(), &ty, "planned state")?;
+        let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
+        let ctx = self.host.context()?;
+        let out = r.apply(&ctx, prior, planned, config, req.planned_private).await;
+        Ok(pb::apply_resource_change::Response {
+            new_state: Some(encode_dynamic(&out.new_state, &ty, "new state")?),
+            private: out.private,
+            diagnostics: diagnostics_to_proto(&out.diags),
+            legacy_type_system: false,
+        })
+    }
+
+    async fn import(
+        &self,
+        req: pb::import_resource_state::Request,
+    ) -> Result<pb::import_resource_state::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        let ty = r.schema().value_type();
+        let ctx = self.host.context()?;
+        let out = r.import(&ctx, &req.id).await;
+        let imported = match out.state {
+            Some(state) => vec![pb::import_resource_state::ImportedResource {
+                type_name: req.type_name.clone(),
+                state: Some(encode_dynamic(&state, &ty, "imported state")?),
+                private: out.private,
+            }],
+            None => Vec::new(),
+        };
+        Ok(pb::import_resource_state::Response {
+            imported_resources: imported,
+            diagnostics: diagnostics_to_proto(&out.diags),
+            deferred: None,
+        })
+    }
+
+    /// Accepts a move into one of our types from the same type name under
+    /// another provider address (a fork, a renamed namespace): the state is
+    /// read with our schema, as an upgrade would. Any other move has no
+    /// meaningful mapping and is refused.
+    async fn move_state(
+        &self,
+        req: pb::move_resource_state::Request,
+    ) -> Result<pb::move_resource_state::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.target_type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.target_type_name))?;
+        if req.source_type_name != req.target_type_name {
+            return Err(Diagnostic::error(
+                "Unsupported resource move",
+                format!(
+                    "{} cannot be moved to {}: their attributes do not correspond. Remove the old resource from state and import the new one instead.",
+                    req.source_type_name, req.target_type_name
+                ),
+            )
+            .into());
+        }
+        let json = req.source_state.map(|s| s.json).unwrap_or_default();
+        let value = r.upgrade(req.source_schema_version, &json)?;
+        Ok(pb::move_resource_state::Response {
+            target_state: Some(encode_dynamic(&value, &r.schema().value_type(), "moved state")?),
+            diagnostics: Vec::new(),
+            target_private: req.source_private,
+        })
+    }
+
+    async fn read_data(
+        &self,
+        req: pb::read_data_source::Request,
+    ) -> Result<pb::read_data_source::Response, Diagnostics> {
+        let d = self
+            .host
+            .data_source(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "data source", &req.type_name))?;
+        let ty = d.schema().value_type();
+        let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
+        let ctx = self.host.context()?;
+        let (state, diags) = d.read(&ctx, config).await;
+        Ok(pb::read_data_source::Response {
+            state: Some(encode_dynamic(&state, &ty, "data source state")?),
+            diagnostics: diagnostics_to_proto(&diags),
+            deferred: None,
+        })
+    }
+
+    async fn open(
+        &self,
+        req: pb::open_ephemeral_resource::Request,
+    ) -> Result<pb::open_ephemeral_resource::Response, Diagnostics> {
+        let e = self
+            .host
+            .ephemeral_resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "ephemeral resource", &req.type_name))?;
+        let ty = e.schema().value_type();
+        let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
+        let ctx = self.host.context()?;
+        let out = e.open(&ctx, config).await;
+        Ok(pb::open_ephemeral_resource::Response {
+            diagnostics: diagnostics_to_proto(&out.diags),
+            renew_at: None,
+            result: Some(encode_dynamic(&out.result, &ty, "ephemeral result")?),
+            private: out.private,
+            deferred: None,
+        })
+    }
+
+    async fn close(
+        &self,
+        req: pb::close_ephemeral_resource::Request,
+    ) -> Result<pb::close_ephemeral_resource::Response, Diagnostics> {
+        let e = self
+            .host
+            .ephemeral_resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "ephemeral resource", &req.type_name))?;
+        let ctx = self.host.context()?;
+        let diags = e.close(&ctx, req.private).await;
+        Ok(pb::close_ephemeral_resource::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        })
+    }
+}
+
+macro_rules! answer {
+    ($name:expr, $rpc:literal, $body:expr, $resp:ty) => {{
+        let out = match guard($name, $rpc, $body).await {
+            Ok(resp) => resp,
+            Err(diags) => <$resp>::default_with(diagnostics_to_proto(&diags)),
+        };
+        Ok(Response::new(out))
+    }};
+}
+
+/// Builds a response that carries only diagnostics.
+trait WithDiagnostics: Default {
+    fn default_with(diags: Vec<pb::Diagnostic>) -> Self;
+}
+
+macro_rules! with_diagnostics {
+    ($($t:ty),* $(,)?) => {$(
+        impl WithDiagnostics for $t {
+            #[allow(clippy::needless_update)]
+            fn default_with(diagnostics: Vec<pb::Diagnostic>) -> Self {
+                Self { diagnostics, ..Default::default() }
+            }
+        }
+    )*};
+}
+
+with_diagnostics!(
+    pb::validate_provider_config::Response,
+    pb::validate_resource_config::Response,
+    pb::validate_data_resource_config::Response,
+    pb::validate_ephemeral_resource_config::Response,
+    pb::configure_provider::Response,
+    pb::upgrade_resource_state::Response,
+    pb::move_resource_state::Response,
+    pb::read_resource::Response,
+    pb::plan_resource_change::Response,
+    pb::apply_resource_change::Response,
+    pb::import_resource_state::Response,
+    pb::read_data_source::Response,
+    pb::open_ephemeral_resource::Response,
+    pb::close_ephemeral_resource::Response,
+);
+
+#[tonic::async_trait]
+impl<P: ProviderDef> Provider for ProviderService<P> {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        let p = &self.host;
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(Self::server_capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: p
+                .data_sources
+                .iter()
+                .map(|d| pb::get_metadata::DataSourceMetadata {
+                    type_name: d.type_name().to_string(),
+                })
+                .collect(),
+            resources: p
+                .resources
+                .iter()
+                .map(|r| pb::get_metadata::ResourceMetadata {
+                    type_name: r.type_name().to_string(),
+                })
+                .collect(),
+            functions: Vec::new(),
+            ephemeral_resources: p
+                .ephemeral_resources
+                .iter()
+                .map(|e| pb::get_metadata::EphemeralMetadata {
+                    type_name: e.type_name().to_string(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(self.schema_response()))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = request.into_inner();
+        let ty = self.host.provider.schema().value_type();
+        answer!(
+            self.host.provider.info().name,
+            "ValidateProviderConfig",
+            async {
+                let config = decode_dynamic(req.config.as_ref(), &ty, "provider configuration")?;
+                let diags = self.host.provider.validate(&config);
+                Ok(pb::validate_provider_config::Response {
+                    diagnostics: diagnostics_to_proto(&diags),
+                })
+            },
+            pb::validate_provider_config::Response
+        )
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = request.into_inner();
+        let ty = self.host.provider.schema().value_type();
+        answer!(
+            self.host.provider.info().name,
+            "ConfigureProvider",
+            async {
+                tracing::debug!(terraform_version = %req.terraform_version, "ConfigureProvider");
+                let config = decode_dynamic(req.config.as_ref(), &ty, "provider configuration")?;
+                let diags = self.host.configure(&config);
+                Ok(pb::configure_provider::Response {
+                    diagnostics: diagnostics_to_proto(&diags),
+                })
+            },
+            pb::configure_provider::Response
+        )
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        answer!(
+            self.host.provider.info().name,
+            "ValidateResourceConfig",
+            async {
+                let r = self
+                    .host
+                    .resource(&req.type_name)
+                    .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+                let config = decode_dynamic(req.config.as_ref(), &r.schema().value_type(), "configuration")?;
+                let write_only_allowed = req
+                    .client_capabilities
+                    .as_ref()
+                    .is_some_and(|c| c.write_only_attributes_allowed);
+                let diags = r.validate(&config, write_only_allowed);
+                Ok(pb::validate_resource_config::Response {
+                    diagnostics: diagnostics_to_proto(&diags),
+                })
+            },
+            pb::validate_resource_config::Response
+        )
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        answer!(
+            self.host.provider.info().name,
+            "ValidateDataResourceConfig",
+            async {
+                let d = self
+                    .host
+                    .data_source(&req.type_name)
+                    .ok_or_else(|| unknown_type(self.host.provider.info().name, "data source", &req.type_name))?;
+                let config = decode_dynamic(req.config.as_ref(), &d.schema().value_type(), "configuration")?;
+                Ok(pb::validate_data_resource_config::Response {
+                    diagnostics: diagnostics_to_proto(&d.validate(&config)),
+                })
+            },
+            pb::validate_data_resource_config::Response
+        )
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        answer!(
+            self.host.provider.info().name,
+            "ValidateEphemeralResourceConfig",
+            async {
+                let e = self.host.ephemeral_resource(&req.type_name).ok_or_else(|| {
+                    unknown_type(self.host.provider.info().name, "ephemeral resource", &req.type_name)
+                })?;
+                let config = decode_dynamic(req.config.as_ref(), &e.schema().value_type(), "configuration")?;
+                Ok(pb::validate_ephemeral_resource_config::Response {
+                    diagnostics: diagnostics_to_proto(&e.validate(&config)),
+                })
+            },
+            pb::validate_ephemeral_resource_config::Response
+        )
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "UpgradeResourceState",
+            self.upgrade(request.into_inner()),
+            pb::upgrade_resource_state::Response
+        )
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "MoveResourceState",
+            self.move_state(request.into_inner()),
+            pb::move_resource_state::Response
+        )
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "ReadResource",
+            self.read(request.into_inner()),
+            pb::read_resource::Response
+        )
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "PlanResourceChange",
+            self.plan(request.into_inner()),
+            pb::plan_resource_change::Response
+        )
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "ApplyResourceChange",
+            self.apply(request.into_inner()),
+            pb::apply_resource_change::Response
+        )
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "ImportResourceState",
+            self.import(request.into_inner()),
+            pb::import_resource_state::Response
+        )
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "ReadDataSource",
+            self.read_data(request.into_inner()),
+            pb::read_data_source::Response
+        )
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        request: Request<pb::open_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "OpenEphemeralResource",
+            self.open(request.into_inner()),
+            pb::open_ephemeral_resource::Response
+        )
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        request: Request<pb::close_ephemeral_resource::Request>,
+    ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            "CloseEphemeralResource",
+            self.close(request.into_inner()),
+            pb::close_ephemeral_resource::Response
+        )
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::debug!("StopProvider: cancelling in-flight work");
+        self.host.stop();
+        Ok(Response::new(pb::stop_provider::Response::default()))
+    }
+}
