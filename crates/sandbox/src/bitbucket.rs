@@ -18,7 +18,7 @@ use chrono::Timelike;
 use serde_json::{json, Value};
 
 use super::control::route_label;
-use super::errors::{self, Service};
+use super::errors::{self, ApiError, Service};
 use super::seed::{AppPasswordMode, PrincipalKind, PrincipalSeed};
 use super::world::{IssuedToken, OAuthGrant};
 use super::Sandbox;
@@ -84,9 +84,14 @@ fn in_brownout(now: chrono::DateTime<chrono::Utc>) -> bool {
     now.hour().is_multiple_of(6) && now.minute() < 15
 }
 
-impl Sandbox {
+/// Bitbucket's view of the sandbox's accounts: who a credential is, what it
+/// may see. Borrowed from the one shared [`Sandbox`] state.
+pub struct Accounts<'a>(pub(super) &'a Sandbox);
+
+impl Accounts<'_> {
     pub(super) fn principal(&self, name: &str) -> Option<&PrincipalSeed> {
-        self.seed
+        self.0
+            .seed
             .bitbucket
             .principals
             .iter()
@@ -95,17 +100,18 @@ impl Sandbox {
 
     fn scopes_of(&self, p: &PrincipalSeed) -> Vec<String> {
         let name = p.principal_name();
-        self.read_world(|w| w.scope_overrides.get(&name).cloned())
+        self.0
+            .read_world(|w| w.scope_overrides.get(&name).cloned())
             .unwrap_or_else(|| p.scopes.clone())
     }
 
     fn is_revoked(&self, name: &str) -> bool {
-        self.read_world(|w| w.revoked.contains(name))
+        self.0.read_world(|w| w.revoked.contains(name))
     }
 
     /// Checks a credential the way Bitbucket would.
     pub fn resolve(&self, presented: &Presented) -> Result<Caller, AuthFailure> {
-        let principals = &self.seed.bitbucket.principals;
+        let principals = &self.0.seed.bitbucket.principals;
         match presented {
             Presented::Basic { user, secret } => {
                 if let Some(p) = principals
@@ -124,7 +130,7 @@ impl Sandbox {
                     .iter()
                     .find(|p| p.kind == PrincipalKind::AppPassword && p.username.as_deref() == Some(user.as_str()))
                 {
-                    let removed = match self.seed.bitbucket.app_passwords {
+                    let removed = match self.0.seed.bitbucket.app_passwords {
                         AppPasswordMode::Removed => true,
                         AppPasswordMode::Brownout => in_brownout(chrono::Utc::now()),
                         AppPasswordMode::Active => false,
@@ -139,7 +145,7 @@ impl Sandbox {
                 Err(failure("Invalid credentials.", true))
             }
             Presented::Bearer(token) => {
-                let issued = self.read_world(|w| w.access_tokens.get(token).cloned());
+                let issued = self.0.read_world(|w| w.access_tokens.get(token).cloned());
                 if let Some(t) = issued {
                     if t.expires_at <= chrono::Utc::now().timestamp() {
                         return Err(failure(
@@ -200,7 +206,7 @@ impl Sandbox {
     }
 
     pub fn sees_workspace(&self, caller: &Caller, ws: &str) -> bool {
-        caller.access.workspaces.contains_key(ws) && self.seed.bitbucket.workspaces.iter().any(|w| w.slug == ws)
+        caller.access.workspaces.contains_key(ws) && self.0.seed.bitbucket.workspaces.iter().any(|w| w.slug == ws)
     }
 
     pub fn visible_repos(&self, caller: &Caller, ws: &str) -> Vec<String> {
@@ -208,6 +214,7 @@ impl Sandbox {
             return Vec::new();
         }
         let all = self
+            .0
             .seed
             .bitbucket
             .workspaces
@@ -259,15 +266,15 @@ fn presented_from_headers(headers: &HeaderMap) -> Option<Presented> {
 /// Authenticates an HTTP request and admits it under the rate limit.
 fn authenticate(sb: &Sandbox, req: &Request) -> Result<Caller, Response> {
     let Some(presented) = presented_from_headers(req.headers()) else {
-        let mut resp = errors::bitbucket(StatusCode::UNAUTHORIZED, "Authentication required.");
+        let mut resp = ApiError::bitbucket(StatusCode::UNAUTHORIZED, "Authentication required.").into_response();
         resp.headers_mut().insert(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"Bitbucket.org HTTP\""),
         );
         return Err(resp);
     };
-    let caller = sb.resolve(&presented).map_err(|f| {
-        let mut resp = errors::bitbucket(StatusCode::UNAUTHORIZED, &f.message);
+    let caller = sb.accounts().resolve(&presented).map_err(|f| {
+        let mut resp = ApiError::bitbucket(StatusCode::UNAUTHORIZED, &f.message).into_response();
         if f.www_authenticate {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -279,7 +286,7 @@ fn authenticate(sb: &Sandbox, req: &Request) -> Result<Caller, Response> {
     let label = route_label(req);
     let (admitted, retry_after) = sb.control(|c| (c.admit(&caller.name, &label), c.rate_limit_retry_after));
     if !admitted {
-        return Err(errors::bitbucket_rate_limited(retry_after));
+        return Err(ApiError::BitbucketRateLimited { retry_after }.into_response());
     }
     Ok(caller)
 }
@@ -314,7 +321,7 @@ fn guarded(sb: &Sandbox, req: &Request, legacy: &str, api: &str, body: impl FnOn
         Ok(c) => c,
         Err(resp) => return resp,
     };
-    if let Some(required) = sb.missing_scope(&caller, legacy, api) {
+    if let Some(required) = sb.accounts().missing_scope(&caller, legacy, api) {
         return scope_error(&caller, &required);
     }
     let mut resp = with_facts(&caller, body(&caller));
@@ -399,9 +406,12 @@ async fn user(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
         Err(resp) => return resp,
     };
     if caller.identity.kind == PrincipalKind::AccessToken {
-        return with_facts(&caller, errors::bitbucket(StatusCode::FORBIDDEN, "Forbidden"));
+        return with_facts(
+            &caller,
+            ApiError::bitbucket(StatusCode::FORBIDDEN, "Forbidden").into_response(),
+        );
     }
-    if let Some(required) = sb.missing_scope(&caller, "account", "read:user:bitbucket") {
+    if let Some(required) = sb.accounts().missing_scope(&caller, "account", "read:user:bitbucket") {
         return scope_error(&caller, &required);
     }
     let p = &caller.identity;
@@ -432,7 +442,7 @@ async fn user_workspaces(State(sb): State<Arc<Sandbox>>, req: Request) -> Respon
             .access
             .workspaces
             .iter()
-            .filter(|(slug, _)| sb.sees_workspace(caller, slug))
+            .filter(|(slug, _)| sb.accounts().sees_workspace(caller, slug))
             .map(|(slug, perm)| {
                 json!({
                     "type": "workspace_access",
@@ -459,8 +469,9 @@ fn workspace_name(sb: &Sandbox, slug: &str) -> String {
 
 async fn workspace_permission(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: Request) -> Response {
     guarded(&sb, &req, "team", "read:workspace:bitbucket", |caller| {
-        if !sb.sees_workspace(caller, &ws) {
-            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("No workspace with identifier '{ws}'."));
+        if !sb.accounts().sees_workspace(caller, &ws) {
+            return ApiError::bitbucket(StatusCode::NOT_FOUND, format!("No workspace with identifier '{ws}'."))
+                .into_response();
         }
         let perm = caller.access.workspaces.get(&ws).cloned().unwrap_or_default();
         Json(json!({"type": "workspace_membership", "permission": perm, "user": {"uuid": uuid_for(&caller.identity.principal_name())},
@@ -471,8 +482,9 @@ async fn workspace_permission(State(sb): State<Arc<Sandbox>>, Path(ws): Path<Str
 
 async fn workspace(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: Request) -> Response {
     guarded(&sb, &req, "account", "read:workspace:bitbucket", |caller| {
-        if !sb.sees_workspace(caller, &ws) {
-            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("No workspace with identifier '{ws}'."));
+        if !sb.accounts().sees_workspace(caller, &ws) {
+            return ApiError::bitbucket(StatusCode::NOT_FOUND, format!("No workspace with identifier '{ws}'."))
+                .into_response();
         }
         Json(
             json!({"type": "workspace", "uuid": uuid_for(&ws), "name": workspace_name(&sb, &ws), "slug": ws,
@@ -484,11 +496,12 @@ async fn workspace(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: 
 
 async fn repositories(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: Request) -> Response {
     guarded(&sb, &req, "repository", "read:repository:bitbucket", |caller| {
-        if !sb.sees_workspace(caller, &ws) {
-            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("No workspace with identifier '{ws}'."));
+        if !sb.accounts().sees_workspace(caller, &ws) {
+            return ApiError::bitbucket(StatusCode::NOT_FOUND, format!("No workspace with identifier '{ws}'."))
+                .into_response();
         }
         let values = sb
-            .visible_repos(caller, &ws)
+            .accounts().visible_repos(caller, &ws)
             .into_iter()
             .map(|slug| {
                 json!({"type": "repository", "uuid": uuid_for(&format!("{ws}/{slug}")), "full_name": format!("{ws}/{slug}"),
@@ -506,8 +519,9 @@ async fn pull_requests(
     req: Request,
 ) -> Response {
     guarded(&sb, &req, "pullrequest", "read:pullrequest:bitbucket", |caller| {
-        if !sb.visible_repos(caller, &ws).contains(&repo) {
-            return errors::bitbucket(StatusCode::NOT_FOUND, &format!("Repository {ws}/{repo} not found"));
+        if !sb.accounts().visible_repos(caller, &ws).contains(&repo) {
+            return ApiError::bitbucket(StatusCode::NOT_FOUND, format!("Repository {ws}/{repo} not found"))
+                .into_response();
         }
         paginate(&req, Vec::new(), 50)
     })
@@ -535,6 +549,7 @@ fn random_token(prefix: &str) -> String {
 async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<String, String>>) -> Response {
     let client_id = q.get("client_id").cloned().unwrap_or_default();
     let Some(consumer) = sb
+        .accounts()
         .principal(&client_id)
         .filter(|p| p.kind == PrincipalKind::OauthConsumer)
         .cloned()
@@ -594,7 +609,11 @@ fn issue_token(
 ) -> Result<Value, String> {
     let access = random_token("bbat_");
     let refresh = refresh.unwrap_or_else(|| random_token("bbrt_"));
-    let scopes = sb.principal(client_id).map(|p| sb.scopes_of(p)).unwrap_or_default();
+    let scopes = sb
+        .accounts()
+        .principal(client_id)
+        .map(|p| sb.accounts().scopes_of(p))
+        .unwrap_or_default();
     let expires_at = chrono::Utc::now().timestamp() + TOKEN_LIFETIME_SECS;
     sb.mutate(
         |w| {
@@ -638,6 +657,7 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
         ),
     };
     let consumer = sb
+        .accounts()
         .principal(&client_id)
         .filter(|p| p.kind == PrincipalKind::OauthConsumer && p.secret == client_secret)
         .cloned();
@@ -648,7 +668,7 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
             "Invalid OAuth client credentials.",
         );
     };
-    if sb.is_revoked(&client_id) {
+    if sb.accounts().is_revoked(&client_id) {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -657,7 +677,7 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
     }
     let (admitted, retry_after) = sb.control(|c| (c.admit(&client_id, &label), c.rate_limit_retry_after));
     if !admitted {
-        return errors::bitbucket_rate_limited(retry_after);
+        return ApiError::BitbucketRateLimited { retry_after }.into_response();
     }
     let grant_type = field("grant_type").unwrap_or_default();
     let issued = match grant_type.as_str() {

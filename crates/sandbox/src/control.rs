@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::errors::{self, Service};
+use super::errors::{self, ApiError, Service};
 use super::Sandbox;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -202,9 +202,11 @@ pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -
 fn fault_response(fault: &Fault, path: &str) -> Response {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = match (Service::of(path), status.as_u16()) {
-        (Service::Bitbucket, 429) => errors::bitbucket_rate_limited(None),
-        (Service::Sei, 500) => errors::sei_internal(),
-        (service, _) => service.error(status, status.canonical_reason().unwrap_or("Injected fault"), path),
+        (Service::Bitbucket, 429) => ApiError::BitbucketRateLimited { retry_after: None }.into_response(),
+        (Service::Sei, 500) => ApiError::SeiInternal.into_response(),
+        (service, _) => service
+            .error(status, status.canonical_reason().unwrap_or("Injected fault"), path)
+            .into_response(),
     };
     if let Some(secs) = fault.retry_after {
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -227,8 +229,8 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .fallback(|| async { control_error(StatusCode::NOT_FOUND, "no such control-plane route") })
 }
 
-fn control_error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({"error": message}))).into_response()
+fn control_error(status: StatusCode, message: &str) -> ApiError {
+    ApiError::control(status, message)
 }
 
 async fn get_counters(State(sb): State<Arc<Sandbox>>) -> Json<Counters> {
@@ -244,17 +246,19 @@ async fn list_faults(State(sb): State<Arc<Sandbox>>) -> Json<Vec<Fault>> {
     Json(sb.control(|c| c.faults.clone()))
 }
 
-async fn add_fault(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
-    let body = match errors::read_json(req, Service::Sei).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
-    let mut fault: Fault = match serde_json::from_value(body) {
-        Ok(f) => f,
-        Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("invalid fault: {e}")),
-    };
+/// A control-plane body: its own error envelope for every failure.
+async fn control_body<T: serde::de::DeserializeOwned>(req: Request, what: &str) -> Result<T, ApiError> {
+    let body = errors::read_json(req, Service::Sei).await?;
+    serde_json::from_value(body).map_err(|e| control_error(StatusCode::BAD_REQUEST, &format!("invalid {what}: {e}")))
+}
+
+async fn add_fault(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response, ApiError> {
+    let mut fault: Fault = control_body(req, "fault").await?;
     if !matches!(fault.status, 429 | 500 | 502 | 503 | 504) {
-        return control_error(StatusCode::BAD_REQUEST, "status must be one of 429, 500, 502, 503, 504");
+        return Err(control_error(
+            StatusCode::BAD_REQUEST,
+            "status must be one of 429, 500, 502, 503, 504",
+        ));
     }
     let id = sb.control(|c| {
         fault.id = c.next_fault_id;
@@ -262,7 +266,7 @@ async fn add_fault(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
         c.faults.push(fault.clone());
         fault.id
     });
-    (StatusCode::CREATED, Json(json!({"id": id}))).into_response()
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
 async fn clear_faults(State(sb): State<Arc<Sandbox>>) -> Json<serde_json::Value> {
@@ -277,32 +281,33 @@ struct RateLimit {
     retry_after: Option<u64>,
 }
 
-async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
-    let body = match errors::read_json(req, Service::Sei).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
-    let limit: RateLimit = match serde_json::from_value(body) {
-        Ok(l) => l,
-        Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("invalid rate limit: {e}")),
-    };
+async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit: RateLimit = control_body(req, "rate limit").await?;
     sb.control(|c| {
         c.rate_limit_per_hour = limit.per_hour;
         c.rate_limit_retry_after = limit.retry_after;
         c.windows.clear();
     });
-    Json(json!({"per_hour": limit.per_hour, "retry_after": limit.retry_after})).into_response()
+    Ok(Json(
+        json!({"per_hour": limit.per_hour, "retry_after": limit.retry_after}),
+    ))
 }
 
-fn principal_exists(sb: &Sandbox, name: &str) -> bool {
-    sb.seed.bitbucket.principals.iter().any(|p| p.principal_name() == name)
-}
-
-async fn revoke(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Response {
-    if !principal_exists(&sb, &name) {
-        return control_error(StatusCode::NOT_FOUND, "no such principal");
+fn known_principal(sb: &Sandbox, name: &str) -> Result<(), ApiError> {
+    if sb.seed.bitbucket.principals.iter().any(|p| p.principal_name() == name) {
+        Ok(())
+    } else {
+        Err(control_error(StatusCode::NOT_FOUND, "no such principal"))
     }
-    let saved = sb.mutate(
+}
+
+fn saved<T>(result: Result<T, String>) -> Result<T, ApiError> {
+    result.map_err(|e| control_error(StatusCode::INTERNAL_SERVER_ERROR, &e))
+}
+
+async fn revoke(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    known_principal(&sb, &name)?;
+    saved(sb.mutate(
         |w| {
             w.revoked.insert(name.clone());
             // Revoking a consumer kills the tokens it issued.
@@ -311,21 +316,17 @@ async fn revoke(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Res
             Ok::<_, String>(())
         },
         |e| e,
-    );
-    match saved {
-        Ok(()) => Json(json!({"revoked": name})).into_response(),
-        Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    }
+    ))?;
+    Ok(Json(json!({"revoked": name})))
 }
 
-async fn restore(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Response {
-    if !principal_exists(&sb, &name) {
-        return control_error(StatusCode::NOT_FOUND, "no such principal");
-    }
-    match sb.mutate(|w| Ok::<_, String>(w.revoked.remove(&name)), |e| e) {
-        Ok(_) => Json(json!({"restored": name})).into_response(),
-        Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    }
+async fn restore(
+    State(sb): State<Arc<Sandbox>>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_principal(&sb, &name)?;
+    saved(sb.mutate(|w| Ok::<_, String>(w.revoked.remove(&name)), |e| e))?;
+    Ok(Json(json!({"restored": name})))
 }
 
 #[derive(Deserialize)]
@@ -333,40 +334,32 @@ struct Scopes {
     scopes: Vec<String>,
 }
 
-async fn set_scopes(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>, req: Request) -> Response {
-    if !principal_exists(&sb, &name) {
-        return control_error(StatusCode::NOT_FOUND, "no such principal");
-    }
-    let body = match errors::read_json(req, Service::Sei).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
-    let scopes: Scopes = match serde_json::from_value(body) {
-        Ok(s) => s,
-        Err(e) => return control_error(StatusCode::BAD_REQUEST, &format!("invalid scopes: {e}")),
-    };
+async fn set_scopes(
+    State(sb): State<Arc<Sandbox>>,
+    Path(name): Path<String>,
+    req: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_principal(&sb, &name)?;
+    let scopes: Scopes = control_body(req, "scopes").await?;
     let list = scopes.scopes.clone();
-    match sb.mutate(
+    saved(sb.mutate(
         move |w| {
             w.scope_overrides.insert(name, list);
             Ok::<_, String>(())
         },
         |e| e,
-    ) {
-        Ok(()) => Json(json!({"scopes": scopes.scopes})).into_response(),
-        Err(e) => control_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    }
+    ))?;
+    Ok(Json(json!({"scopes": scopes.scopes})))
 }
 
-async fn integration_token(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>) -> Response {
+async fn integration_token(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let token = id
         .parse::<u64>()
         .ok()
         .and_then(|id| sb.read_world(|w| w.integrations.get(&id).map(|i| i.token.clone())));
-    match token {
-        Some(t) => Json(t).into_response(),
-        None => control_error(StatusCode::NOT_FOUND, "no such integration"),
-    }
+    token
+        .map(|t| Json(t).into_response())
+        .ok_or_else(|| control_error(StatusCode::NOT_FOUND, "no such integration"))
 }
 
 #[cfg(test)]

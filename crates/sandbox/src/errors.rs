@@ -11,57 +11,97 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
-/// Spring Boot's default error JSON, as SEI renders `ResponseStatusException`.
-pub fn spring(status: StatusCode, message: &str, path: &str) -> Response {
-    let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string();
-    json_response(
-        status,
-        json!({
-            "timestamp": timestamp,
-            "status": status.as_u16(),
-            "error": status.canonical_reason().unwrap_or("Error"),
-            "message": message,
-            "path": path,
-        }),
-    )
+/// Every error a sandbox route answers, each in the envelope of the service
+/// it emulates. Handlers return `Result<_, ApiError>` and use `?`.
+#[derive(Debug)]
+pub enum ApiError {
+    /// Spring Boot's default error JSON, as SEI renders
+    /// `ResponseStatusException`.
+    Spring {
+        status: StatusCode,
+        message: String,
+        path: String,
+    },
+    /// SEI's `ControllerErrorHandler` body for unhandled failures: what a
+    /// duplicate name or an over-long column produces.
+    SeiInternal,
+    /// SEI's 401: no body at all.
+    SeiUnauthorized,
+    /// Bitbucket's error envelope.
+    Bitbucket { status: StatusCode, message: String },
+    /// Bitbucket's 429, plain text, with `Retry-After` when set.
+    BitbucketRateLimited { retry_after: Option<u64> },
+    /// The control plane's own `{"error": …}`.
+    Control { status: StatusCode, message: String },
 }
 
-/// SEI's `ControllerErrorHandler` body for unhandled failures: what a
-/// duplicate name or an over-long column produces.
-pub fn sei_internal() -> Response {
-    json_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        json!({
-            "error": "INTERNAL_SERVER_ERROR",
-            "status": 500,
-            "message": "Unhandled exception during API invocation",
-            "timestamp": chrono::Utc::now().timestamp_millis(),
-        }),
-    )
-}
-
-/// SEI's 401: no body at all.
-pub fn sei_unauthorized() -> Response {
-    StatusCode::UNAUTHORIZED.into_response()
-}
-
-/// Bitbucket's error envelope.
-pub fn bitbucket(status: StatusCode, message: &str) -> Response {
-    json_response(status, json!({"type": "error", "error": {"message": message}}))
-}
-
-pub fn bitbucket_rate_limited(retry_after: Option<u64>) -> Response {
-    let mut resp = (
-        StatusCode::TOO_MANY_REQUESTS,
-        "Rate limit for this resource has been exceeded",
-    )
-        .into_response();
-    if let Some(secs) = retry_after {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
+impl ApiError {
+    pub fn spring(status: StatusCode, message: impl Into<String>, path: impl Into<String>) -> Self {
+        ApiError::Spring {
+            status,
+            message: message.into(),
+            path: path.into(),
         }
     }
-    resp
+
+    pub fn bitbucket(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError::Bitbucket {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn control(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError::Control {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Spring { status, message, path } => {
+                let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string();
+                json_response(
+                    status,
+                    json!({
+                        "timestamp": timestamp,
+                        "status": status.as_u16(),
+                        "error": status.canonical_reason().unwrap_or("Error"),
+                        "message": message,
+                        "path": path,
+                    }),
+                )
+            }
+            ApiError::SeiInternal => json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({
+                    "error": "INTERNAL_SERVER_ERROR",
+                    "status": 500,
+                    "message": "Unhandled exception during API invocation",
+                    "timestamp": chrono::Utc::now().timestamp_millis(),
+                }),
+            ),
+            ApiError::SeiUnauthorized => StatusCode::UNAUTHORIZED.into_response(),
+            ApiError::Bitbucket { status, message } => {
+                json_response(status, json!({"type": "error", "error": {"message": message}}))
+            }
+            ApiError::BitbucketRateLimited { retry_after } => {
+                let mut resp = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Rate limit for this resource has been exceeded",
+                )
+                    .into_response();
+                if let Some(v) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                resp
+            }
+            ApiError::Control { status, message } => json_response(status, json!({"error": message})),
+        }
+    }
 }
 
 /// Which service a path belongs to, for choosing an error envelope.
@@ -80,20 +120,20 @@ impl Service {
         }
     }
 
-    pub fn error(self, status: StatusCode, message: &str, path: &str) -> Response {
+    pub fn error(self, status: StatusCode, message: &str, path: &str) -> ApiError {
         match self {
-            Service::Sei => spring(status, message, path),
-            Service::Bitbucket => bitbucket(status, message),
+            Service::Sei => ApiError::spring(status, message, path),
+            Service::Bitbucket => ApiError::bitbucket(status, message),
         }
     }
 }
 
-pub async fn unknown_route(req: Request) -> Response {
+pub async fn unknown_route(req: Request) -> ApiError {
     let path = req.uri().path().to_string();
     Service::of(&path).error(StatusCode::NOT_FOUND, "No handler found for this path", &path)
 }
 
-pub async fn method_not_allowed(req: Request) -> Response {
+pub async fn method_not_allowed(req: Request) -> ApiError {
     let path = req.uri().path().to_string();
     Service::of(&path).error(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -102,9 +142,18 @@ pub async fn method_not_allowed(req: Request) -> Response {
     )
 }
 
-/// Reads a JSON body: the right content type, at most 1 MiB, well-formed.
+/// Reads a typed JSON body: the right content type, at most 1 MiB,
+/// well-formed, and of the request's shape (a wrong type is Jackson's 400).
 /// Every failure is a 4xx in the service's own envelope.
-pub async fn read_json(req: Request, service: Service) -> Result<serde_json::Value, Response> {
+pub async fn read_body<T: serde::de::DeserializeOwned>(req: Request, service: Service) -> Result<T, ApiError> {
+    let path = req.uri().path().to_string();
+    let value = read_json(req, service).await?;
+    serde_json::from_value(value)
+        .map_err(|e| service.error(StatusCode::BAD_REQUEST, &format!("JSON parse error: {e}"), &path))
+}
+
+/// Reads a JSON body of any shape.
+pub async fn read_json(req: Request, service: Service) -> Result<serde_json::Value, ApiError> {
     let path = req.uri().path().to_string();
     let content_type = req
         .headers()
@@ -158,6 +207,10 @@ pub async fn read_form(
     }
     let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
         .await
-        .map_err(|_| service.error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large", &path))?;
+        .map_err(|_| {
+            service
+                .error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large", &path)
+                .into_response()
+        })?;
     Ok((headers, url::form_urlencoded::parse(&bytes).into_owned().collect()))
 }

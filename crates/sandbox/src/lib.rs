@@ -104,6 +104,11 @@ impl Sandbox {
         let mut c = self.control.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut c)
     }
+
+    /// Bitbucket's identities and permissions over this state.
+    fn accounts(&self) -> bitbucket::Accounts<'_> {
+        bitbucket::Accounts(self)
+    }
 }
 
 /// The whole HTTP surface of one sandbox.

@@ -1,10 +1,6 @@
 //! The SEI side: `/sei/api/v1/integrations…`, per the contract's check
 //! order, error bodies and update quirks.
 
-// Handlers return axum `Response`s as their errors; that is axum's idiom,
-// and the error's size does not matter on this path.
-#![allow(clippy::result_large_err)]
-
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
@@ -12,11 +8,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bitbucket::Presented;
 use super::control::route_label;
-use super::errors::{self, Service};
+use super::errors::{self, ApiError, Service};
 use super::world::{sha256_hex, StoredIntegration, StoredToken};
 use super::Sandbox;
 
@@ -34,7 +31,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
 
 /// Resolves the API key to its account. Unknown keys, and an account header
 /// naming another account, get SEI's bare 401.
-fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, Response> {
+fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, ApiError> {
     let headers = req.headers();
     let key = headers
         .get("x-api-key")
@@ -45,7 +42,7 @@ fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, Response> {
             let (scheme, rest) = raw.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("apikey").then(|| rest.trim().to_string())
         })
-        .ok_or_else(errors::sei_unauthorized)?;
+        .ok_or(ApiError::SeiUnauthorized)?;
     let account = sb
         .seed
         .sei
@@ -53,7 +50,7 @@ fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, Response> {
         .iter()
         .find(|k| k.key == key)
         .map(|k| k.account.clone())
-        .ok_or_else(errors::sei_unauthorized)?;
+        .ok_or(ApiError::SeiUnauthorized)?;
     let query: Vec<(String, String)> = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
@@ -70,7 +67,7 @@ fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, Response> {
         );
     for c in claimed {
         if c != account {
-            return Err(errors::sei_unauthorized());
+            return Err(ApiError::SeiUnauthorized);
         }
     }
     let label = route_label(req);
@@ -78,8 +75,95 @@ fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, Response> {
     Ok(account)
 }
 
-fn bad(message: &str, path: &str) -> Response {
-    errors::spring(StatusCode::BAD_REQUEST, message, path)
+fn bad(message: &str, path: &str) -> ApiError {
+    ApiError::spring(StatusCode::BAD_REQUEST, message, path)
+}
+
+/// A create or update body, as SEI's Jackson reads it: unknown keys are
+/// ignored, a value of the wrong type is a 400.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct IntegrationBody {
+    name: Option<String>,
+    description: Option<String>,
+    application: Option<String>,
+    url: Option<String>,
+    tags: Vec<Id>,
+    metadata: Option<Map<String, Value>>,
+    append_metadata: bool,
+    method: Option<String>,
+    username: Option<String>,
+    apikey: Option<String>,
+    keys: Option<Vec<KeyBody>>,
+    code: Option<String>,
+    satellite: Option<bool>,
+    skip_preflight_check: Option<bool>,
+    start_ingestion: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct KeyBody {
+    username: String,
+    apikey: String,
+}
+
+/// An id or tag id: SEI takes numbers and numeric strings alike.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Id {
+    fn text(&self) -> String {
+        match self {
+            Id::Text(s) => s.clone(),
+            Id::Number(n) => n.to_string(),
+        }
+    }
+}
+
+fn texts(ids: &[Id]) -> Vec<String> {
+    ids.iter().map(Id::text).collect()
+}
+
+/// `POST /v1/integrations/list`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListBody {
+    page: i64,
+    page_size: Option<i64>,
+    filter: ListFilter,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListFilter {
+    applications: Vec<String>,
+    application: Option<String>,
+    partial: Option<Partial>,
+    integration_ids: Vec<Id>,
+    satellite: Option<bool>,
+    tag_ids: Vec<Id>,
+    updated_at: Option<Range>,
+    linked_credentials: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Partial {
+    name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Range {
+    #[serde(rename = "$gt")]
+    gt: Option<i64>,
+    #[serde(rename = "$lt")]
+    lt: Option<i64>,
 }
 
 fn render(i: &StoredIntegration) -> Value {
@@ -108,24 +192,6 @@ fn render(i: &StoredIntegration) -> Value {
     v
 }
 
-fn string_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| match x {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn text(body: &Value, key: &str) -> Option<String> {
-    body.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
 fn authentication_of(method: Option<&str>) -> String {
     match method {
         Some("apikey") => "api_key",
@@ -143,46 +209,50 @@ struct Credentials {
     presented: Vec<(String, Presented)>,
 }
 
-/// Builds SEI's token from `method`. `Err` is the response to send.
+/// Builds SEI's token from `method`.
 async fn build_credentials(
     sb: &Sandbox,
     host: &str,
-    body: &Value,
+    body: &IntegrationBody,
     method: &str,
     path: &str,
-) -> Result<Credentials, Response> {
+) -> Result<Credentials, ApiError> {
     let mut token = StoredToken {
         method: Some(method.to_string()),
         ..StoredToken::default()
     };
     let mut presented = Vec::new();
+    let mut add = |user: &str, key: &str| {
+        token.usernames.push(user.to_string());
+        token.secret_sha256.push(sha256_hex(key));
+        presented.push((
+            user.to_string(),
+            Presented::Basic {
+                user: user.to_string(),
+                secret: key.to_string(),
+            },
+        ));
+    };
     match method {
-        "apikey" => {
-            let user = text(body, "username").unwrap_or_default();
-            let key = text(body, "apikey").unwrap_or_default();
-            token.usernames.push(user.clone());
-            token.secret_sha256.push(sha256_hex(&key));
-            presented.push((user.clone(), Presented::Basic { user, secret: key }));
-        }
+        "apikey" => add(
+            body.username.as_deref().unwrap_or_default(),
+            body.apikey.as_deref().unwrap_or_default(),
+        ),
         "multiple_api_keys" => {
-            let keys = body.get("keys").and_then(Value::as_array).cloned().unwrap_or_default();
+            let keys = body.keys.as_deref().unwrap_or_default();
             if keys.is_empty() {
                 return Err(bad("keys must not be empty for multiple_api_keys", path));
             }
             for k in keys {
-                let user = text(&k, "username").unwrap_or_default();
-                let key = text(&k, "apikey").unwrap_or_default();
-                token.usernames.push(user.clone());
-                token.secret_sha256.push(sha256_hex(&key));
-                presented.push((user.clone(), Presented::Basic { user, secret: key }));
+                add(&k.username, &k.apikey);
             }
         }
         "oauth" => {
-            let code = text(body, "code").unwrap_or_default();
-            let access = exchange_code(sb, host, &code).await.map_err(|e| {
-                errors::spring(
+            let code = body.code.as_deref().unwrap_or_default();
+            let access = exchange_code(sb, host, code).await.map_err(|e| {
+                ApiError::spring(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!("Failed to exchange the Bitbucket authorization code: {e}"),
+                    format!("Failed to exchange the Bitbucket authorization code: {e}"),
                     path,
                 )
             })?;
@@ -204,6 +274,7 @@ async fn exchange_code(sb: &Sandbox, host: &str, code: &str) -> Result<String, S
         .clone()
         .ok_or_else(|| "SEI has no Bitbucket OAuth consumer configured".to_string())?;
     let secret = sb
+        .accounts()
         .principal(&consumer)
         .map(|p| p.secret.clone())
         .ok_or_else(|| "SEI's OAuth consumer is not seeded".to_string())?;
@@ -253,7 +324,7 @@ fn preflight(sb: &Sandbox, account: &str, creds: &[(String, Presented)], repos: 
         .filter_map(|r| r.split_once('/').map(|(w, n)| (w.to_string(), n.to_string())))
         .collect();
     for (who, cred) in creds {
-        let caller = match sb.resolve(cred) {
+        let caller = match sb.accounts().resolve(cred) {
             Ok(c) => c,
             Err(f) => {
                 problems.push(format!("{who}: Bitbucket answered 401 Unauthorized: {}", f.message));
@@ -261,24 +332,32 @@ fn preflight(sb: &Sandbox, account: &str, creds: &[(String, Presented)], repos: 
             }
         };
         sb.control(|c| c.count(&caller.name, &format!("SEI preflight ({account})")));
-        if let Some(scope) = sb.missing_scope(&caller, "repository", "read:repository:bitbucket") {
+        if let Some(scope) = sb
+            .accounts()
+            .missing_scope(&caller, "repository", "read:repository:bitbucket")
+        {
             problems.push(format!(
                 "{who}: Bitbucket answered 403 Forbidden: Your credentials lack one or more required privilege scopes (required: {scope})."
             ));
             continue;
         }
         if wanted.is_empty() {
-            if !caller.access.workspaces.keys().any(|ws| sb.sees_workspace(&caller, ws)) {
+            if !caller
+                .access
+                .workspaces
+                .keys()
+                .any(|ws| sb.accounts().sees_workspace(&caller, ws))
+            {
                 problems.push(format!("{who}: Bitbucket lists no workspace for this credential."));
             }
             continue;
         }
         for (ws, repo) in &wanted {
-            if !sb.sees_workspace(&caller, ws) {
+            if !sb.accounts().sees_workspace(&caller, ws) {
                 problems.push(format!(
                     "{who}: Bitbucket answered 404 Not Found: No workspace with identifier '{ws}'."
                 ));
-            } else if !sb.visible_repos(&caller, ws).contains(repo) {
+            } else if !sb.accounts().visible_repos(&caller, ws).contains(repo) {
                 problems.push(format!(
                     "{who}: Bitbucket answered 404 Not Found: Repository {ws}/{repo} not found."
                 ));
@@ -288,7 +367,7 @@ fn preflight(sb: &Sandbox, account: &str, creds: &[(String, Presented)], repos: 
     problems
 }
 
-fn preflight_failed(account: &str, body: &Value, problems: Vec<String>) -> Response {
+fn preflight_failed(account: &str, body: &IntegrationBody, problems: Vec<String>) -> Response {
     let body = json!({
         "timestamp": chrono::Utc::now().timestamp_millis(),
         "status": 400,
@@ -298,7 +377,7 @@ fn preflight_failed(account: &str, body: &Value, problems: Vec<String>) -> Respo
         "preflight_check": {
             "success": false,
             "tenant_id": account,
-            "integration": {"name": body.get("name"), "application": body.get("application"), "url": body.get("url")},
+            "integration": {"name": body.name, "application": body.application, "url": body.url},
             "exception": null,
             "checks": [{"success": false, "name": "Get repositories", "error": problems.join("; "),
                         "exception": "BitbucketClientException", "warning": null}],
@@ -311,73 +390,69 @@ fn too_long(name: &str, description: Option<&str>) -> bool {
     name.chars().count() > NAME_MAX || description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX)
 }
 
-async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
-    let account = match authenticate(&sb, &req) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response, ApiError> {
+    let account = authenticate(&sb, &req)?;
     let host = host_of(&req);
-    let body = match errors::read_json(req, Service::Sei).await {
-        Ok(Value::Object(m)) => Value::Object(m),
-        Ok(_) => return bad("JSON parse error: expected an object", BASE),
-        Err(r) => return r,
-    };
-    let application = text(&body, "application");
+    let body: IntegrationBody = errors::read_body(req, Service::Sei).await?;
+    let application = body.application.clone();
     if !matches!(application.as_deref(), Some("bitbucket" | "bitbucket_server")) {
-        return bad("Invalid application provided for integration Request", BASE);
+        return Err(bad("Invalid application provided for integration Request", BASE));
     }
-    let name = text(&body, "name").unwrap_or_default().trim().to_string();
+    let name = body.name.as_deref().unwrap_or_default().trim().to_string();
     if name.is_empty() {
-        return bad("The integration name can't be empty", BASE);
+        return Err(bad("The integration name can't be empty", BASE));
     }
-    let satellite = body.get("satellite").and_then(Value::as_bool).unwrap_or(false);
-    let method = text(&body, "method");
+    let satellite = body.satellite.unwrap_or(false);
     let credentials = if satellite {
         None
     } else {
-        let Some(m) = method.as_deref() else {
-            return bad("Invalid type provided for integration Request", BASE);
+        let Some(m) = body.method.as_deref() else {
+            return Err(bad("Invalid type provided for integration Request", BASE));
         };
         if !matches!(m, "apikey" | "multiple_api_keys" | "oauth") {
-            return bad("Unsupported token_type provided.", BASE);
+            return Err(bad("Unsupported token_type provided.", BASE));
         }
-        match build_credentials(&sb, &host, &body, m, BASE).await {
-            Ok(c) => Some(c),
-            Err(r) => return r,
-        }
+        Some(build_credentials(&sb, &host, &body, m, BASE).await?)
     };
-    let metadata = body
-        .get("metadata")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let skip = body
-        .get("skip_preflight_check")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if let (Some(creds), false) = (&credentials, skip) {
+    let metadata = body.metadata.clone().unwrap_or_default();
+    if let (Some(creds), false) = (&credentials, body.skip_preflight_check.unwrap_or(false)) {
         let repos = metadata.get("repos").and_then(Value::as_str).unwrap_or("");
         let problems = preflight(&sb, &account, &creds.presented, repos);
         if !problems.is_empty() {
-            return preflight_failed(&account, &body, problems);
+            return Ok(preflight_failed(&account, &body, problems));
         }
     }
-    let Some(url) = text(&body, "url") else {
-        // The column is NOT NULL: the insert fails.
-        return errors::sei_internal();
-    };
-    let description = text(&body, "description");
+    // The url column is NOT NULL: the insert fails.
+    let url = body.url.clone().ok_or(ApiError::SeiInternal)?;
+    let description = body.description.clone();
     if too_long(&name, description.as_deref()) {
-        return errors::sei_internal();
+        return Err(ApiError::SeiInternal);
     }
-    let tags = string_list(body.get("tags"));
-    let start_ingestion = body.get("start_ingestion").and_then(Value::as_bool).unwrap_or(true);
+    let tags = texts(&body.tags);
     let authentication = if satellite {
         "none".to_string()
     } else {
-        authentication_of(method.as_deref())
+        authentication_of(body.method.as_deref())
     };
     let now = chrono::Utc::now().timestamp();
+    let record = StoredIntegration {
+        id: 0,
+        account: account.clone(),
+        name: name.clone(),
+        description: description.clone(),
+        url,
+        application: application.clone().unwrap_or_default(),
+        status: "ACTIVE".into(),
+        satellite,
+        tags,
+        metadata,
+        authentication,
+        linked_credentials: None,
+        created_at: now,
+        updated_at: now,
+        ingestion_frequency: if body.start_ingestion.unwrap_or(true) { 60 } else { 0 },
+        token: credentials.map(|c| c.token).unwrap_or_default(),
+    };
     let created = sb.mutate(
         |w| {
             if w.integrations.values().any(|i| i.account == account && i.name == name) {
@@ -385,42 +460,22 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
             }
             let id = w.next_id;
             w.next_id += 1;
-            let record = StoredIntegration {
-                id,
-                account: account.clone(),
-                name: name.clone(),
-                description: description.clone(),
-                url: url.clone(),
-                application: application.clone().unwrap_or_default(),
-                status: "ACTIVE".into(),
-                satellite,
-                tags: tags.clone(),
-                metadata: metadata.clone(),
-                authentication: authentication.clone(),
-                linked_credentials: None,
-                created_at: now,
-                updated_at: now,
-                ingestion_frequency: if start_ingestion { 60 } else { 0 },
-                token: credentials.as_ref().map(|c| c.token.clone()).unwrap_or_default(),
-            };
-            w.integrations.insert(id, record);
+            w.integrations.insert(id, StoredIntegration { id, ..record.clone() });
             Ok(id)
         },
         |_| (),
     );
-    let Ok(id) = created else {
-        // Duplicate name: the UNIQUE constraint, surfaced as a generic 500.
-        return errors::sei_internal();
-    };
+    // Duplicate name: the UNIQUE constraint, surfaced as a generic 500.
+    let id = created.map_err(|()| ApiError::SeiInternal)?;
     let mut resp = json!({
-        "tags": tags, "id": id.to_string(), "name": name, "url": url, "status": "ACTIVE",
-        "application": application, "satellite": satellite, "metadata": metadata,
-        "append_metadata": false, "authentication": authentication,
+        "tags": record.tags, "id": id.to_string(), "name": name, "url": record.url, "status": "ACTIVE",
+        "application": application, "satellite": satellite, "metadata": record.metadata,
+        "append_metadata": false, "authentication": record.authentication,
     });
     if let Some(d) = description {
         resp["description"] = json!(d);
     }
-    Json(resp).into_response()
+    Ok(Json(resp).into_response())
 }
 
 fn find(sb: &Sandbox, account: &str, id: &str) -> Option<StoredIntegration> {
@@ -428,63 +483,48 @@ fn find(sb: &Sandbox, account: &str, id: &str) -> Option<StoredIntegration> {
     sb.read_world(|w| w.integrations.get(&id).filter(|i| i.account == account).cloned())
 }
 
-async fn read(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Request) -> Response {
-    let account = match authenticate(&sb, &req) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn read(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Request) -> Result<Response, ApiError> {
+    let account = authenticate(&sb, &req)?;
     match find(&sb, &account, &id) {
-        Some(i) => Json(render(&i)).into_response(),
-        None => errors::spring(
+        Some(i) => Ok(Json(render(&i)).into_response()),
+        None => Err(ApiError::spring(
             StatusCode::NOT_FOUND,
-            &format!("Could not find integration id={id} for company={account}"),
-            &format!("{BASE}/{id}"),
-        ),
+            format!("Could not find integration id={id} for company={account}"),
+            format!("{BASE}/{id}"),
+        )),
     }
 }
 
-async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Request) -> Response {
-    let account = match authenticate(&sb, &req) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Request) -> Result<Response, ApiError> {
+    let account = authenticate(&sb, &req)?;
     let path = format!("{BASE}/{id}");
     let host = host_of(&req);
-    let body = match errors::read_json(req, Service::Sei).await {
-        Ok(Value::Object(m)) => Value::Object(m),
-        Ok(_) => return bad("JSON parse error: expected an object", &path),
-        Err(r) => return r,
-    };
-    let name = text(&body, "name").unwrap_or_default().trim().to_string();
+    let body: IntegrationBody = errors::read_body(req, Service::Sei).await?;
+    let name = body.name.as_deref().unwrap_or_default().trim().to_string();
     if name.is_empty() {
-        return bad("The integration name cannot be empty.", &path);
+        return Err(bad("The integration name cannot be empty.", &path));
     }
-    let Some(existing) = find(&sb, &account, &id) else {
-        return errors::spring(
+    let existing = find(&sb, &account, &id).ok_or_else(|| {
+        ApiError::spring(
             StatusCode::NOT_FOUND,
-            &format!("Could not update integration with id={id}"),
+            format!("Could not update integration with id={id}"),
             &path,
-        );
-    };
-    let replaces_credentials =
-        text(&body, "apikey").is_some_and(|k| !k.is_empty()) || text(&body, "code").is_some_and(|c| !c.is_empty());
-    let credentials = if replaces_credentials {
-        let method = text(&body, "method").unwrap_or_else(|| "apikey".to_string());
-        match build_credentials(&sb, &host, &body, &method, &path).await {
-            Ok(c) => Some(c),
-            Err(r) => return r,
-        }
+        )
+    })?;
+    let non_empty = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    // SEI replaces stored credentials only when a key or code comes along.
+    let credentials = if non_empty(&body.apikey) || non_empty(&body.code) {
+        let method = body.method.clone().unwrap_or_else(|| "apikey".to_string());
+        Some(build_credentials(&sb, &host, &body, &method, &path).await?)
     } else {
         None
     };
-    let description = text(&body, "description").filter(|d| !d.is_empty());
+    let description = body.description.clone().filter(|d| !d.is_empty());
     if too_long(&name, description.as_deref()) {
-        return errors::sei_internal();
+        return Err(ApiError::SeiInternal);
     }
-    let tags = string_list(body.get("tags"));
-    let metadata = body.get("metadata").and_then(Value::as_object).cloned();
-    let append = body.get("append_metadata").and_then(Value::as_bool).unwrap_or(false);
-    let resume = body.get("start_ingestion").and_then(Value::as_bool).unwrap_or(false);
+    let tags = texts(&body.tags);
+    let resume = body.start_ingestion.unwrap_or(false);
     let now = chrono::Utc::now().timestamp();
     let updated = sb.mutate(
         |w| {
@@ -494,28 +534,22 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
             {
                 return Err(());
             }
-            let Some(rec) = w.integrations.get_mut(&existing.id) else {
-                return Err(());
-            };
+            let rec = w.integrations.get_mut(&existing.id).ok_or(())?;
             rec.name = name.clone();
             if let Some(d) = &description {
                 rec.description = Some(d.clone());
             }
             rec.tags = tags.clone();
-            if let Some(m) = &metadata {
-                if append {
-                    for (k, v) in m {
-                        rec.metadata.insert(k.clone(), v.clone());
-                    }
-                } else {
-                    rec.metadata = m.clone();
-                }
+            match (&body.metadata, body.append_metadata) {
+                (Some(m), true) => rec.metadata.extend(m.clone()),
+                (Some(m), false) => rec.metadata = m.clone(),
+                (None, _) => {}
             }
             if let Some(c) = &credentials {
-                if let Some(app) = text(&body, "application").filter(|a| !a.is_empty()) {
+                if let Some(app) = body.application.clone().filter(|a| !a.is_empty()) {
                     rec.application = app;
                 }
-                if let Some(u) = text(&body, "url").filter(|u| !u.is_empty()) {
+                if let Some(u) = body.url.clone().filter(|u| !u.is_empty()) {
                     rec.url = u;
                 }
                 rec.status = "ACTIVE".into();
@@ -532,9 +566,7 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
         },
         |_| (),
     );
-    let Ok(rec) = updated else {
-        return errors::sei_internal();
-    };
+    let rec = updated.map_err(|()| ApiError::SeiInternal)?;
     let mut metadata_out: Map<String, Value> = rec.metadata.clone();
     metadata_out.remove("__secrets__");
     let mut resp = json!({"id": rec.id.to_string(), "name": rec.name, "tags": rec.tags, "metadata": metadata_out});
@@ -546,7 +578,7 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
         resp["status"] = json!(rec.status);
         resp["url"] = json!(rec.url);
     }
-    Json(resp).into_response()
+    Ok(Json(resp).into_response())
 }
 
 fn delete_one(sb: &Sandbox, account: &str, id: &str) -> Value {
@@ -571,60 +603,38 @@ fn delete_one(sb: &Sandbox, account: &str, id: &str) -> Value {
     }
 }
 
-async fn delete(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Request) -> Response {
-    let account = match authenticate(&sb, &req) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    Json(delete_one(&sb, &account, &id)).into_response()
+async fn delete(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Request) -> Result<Json<Value>, ApiError> {
+    let account = authenticate(&sb, &req)?;
+    Ok(Json(delete_one(&sb, &account, &id)))
 }
 
-async fn bulk_delete(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
-    let account = match authenticate(&sb, &req) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let ids = match errors::read_json(req, Service::Sei).await {
-        Ok(v) if v.is_array() => string_list(Some(&v)),
-        Ok(_) => return bad("JSON parse error: expected an array of ids", BASE),
-        Err(r) => return r,
-    };
-    let records: Vec<Value> = ids.iter().map(|id| delete_one(&sb, &account, id)).collect();
-    Json(json!({"count": records.len(), "records": records})).into_response()
+async fn bulk_delete(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
+    let account = authenticate(&sb, &req)?;
+    let ids: Vec<Id> = errors::read_body(req, Service::Sei).await?;
+    let records: Vec<Value> = texts(&ids).iter().map(|id| delete_one(&sb, &account, id)).collect();
+    Ok(Json(json!({"count": records.len(), "records": records})))
 }
 
-async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
-    let account = match authenticate(&sb, &req) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let path = format!("{BASE}/list");
-    let body = match errors::read_json(req, Service::Sei).await {
-        Ok(Value::Object(m)) => Value::Object(m),
-        Ok(_) => return bad("JSON parse error: expected an object", &path),
-        Err(r) => return r,
-    };
-    let page = body.get("page").and_then(Value::as_i64).unwrap_or(0).max(0) as usize;
-    let page_size = match body.get("page_size").and_then(Value::as_i64) {
-        Some(n) if n > 0 => n as usize,
-        _ => 1000,
-    };
-    let empty = Value::Object(Map::new());
-    let filter = body.get("filter").unwrap_or(&empty);
-    let mut apps = string_list(filter.get("applications"));
-    if let Some(a) = text(filter, "application") {
-        apps.push(a);
-    }
-    let partial = filter
-        .pointer("/partial/name")
-        .and_then(Value::as_str)
+async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
+    let account = authenticate(&sb, &req)?;
+    let body: ListBody = errors::read_body(req, Service::Sei).await?;
+    let page = usize::try_from(body.page.max(0)).unwrap_or(0);
+    let page_size = body
+        .page_size
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1000);
+    let f = &body.filter;
+    let mut apps = f.applications.clone();
+    apps.extend(f.application.clone());
+    let partial = f
+        .partial
+        .as_ref()
+        .and_then(|p| p.name.as_deref())
         .map(str::to_lowercase);
-    let ids = string_list(filter.get("integration_ids"));
-    let satellite = filter.get("satellite").and_then(Value::as_bool);
-    let tag_ids = string_list(filter.get("tag_ids"));
-    let gt = filter.pointer("/updated_at/$gt").and_then(Value::as_i64);
-    let lt = filter.pointer("/updated_at/$lt").and_then(Value::as_i64);
-    let linked = text(filter, "linked_credentials");
+    let ids = texts(&f.integration_ids);
+    let tag_ids = texts(&f.tag_ids);
+    let (gt, lt) = f.updated_at.as_ref().map_or((None, None), |r| (r.gt, r.lt));
     let mut matching: Vec<StoredIntegration> = sb.read_world(|w| {
         w.integrations
             .values()
@@ -632,10 +642,14 @@ async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
             .filter(|i| apps.is_empty() || apps.contains(&i.application))
             .filter(|i| partial.as_ref().is_none_or(|p| i.name.to_lowercase().contains(p)))
             .filter(|i| ids.is_empty() || ids.contains(&i.id.to_string()))
-            .filter(|i| satellite.is_none_or(|s| i.satellite == s))
+            .filter(|i| f.satellite.is_none_or(|s| i.satellite == s))
             .filter(|i| tag_ids.is_empty() || i.tags.iter().any(|t| tag_ids.contains(t)))
             .filter(|i| gt.is_none_or(|g| i.updated_at > g) && lt.is_none_or(|l| i.updated_at < l))
-            .filter(|i| linked.as_ref().is_none_or(|l| i.linked_credentials.as_ref() == Some(l)))
+            .filter(|i| {
+                f.linked_credentials
+                    .as_ref()
+                    .is_none_or(|l| i.linked_credentials.as_ref() == Some(l))
+            })
             .cloned()
             .collect()
     });
@@ -653,5 +667,7 @@ async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
     if has_next {
         meta["next_page"] = json!(page + 1);
     }
-    Json(json!({"records": records, "count": records.len(), "_metadata": meta})).into_response()
+    Ok(Json(
+        json!({"records": records, "count": records.len(), "_metadata": meta}),
+    ))
 }

@@ -481,3 +481,49 @@ fn preflight_failures_quote_sei_and_ingestion_flags_act_as_documented() {
     assert_eq!(tf.attrs("sei_bitbucket_integration.prod")["id"], id.as_str());
     tf.assert_empty_plan();
 }
+
+/// The resource and both data sources map SEI's record in one place, so a
+/// record created without `url` shows the same url everywhere.
+#[test]
+fn resource_and_data_sources_agree_on_a_record_created_without_url() {
+    let Some(tf) = Tf::new() else { return };
+    tf.config(
+        r#"
+resource "sei_bitbucket_integration" "sat" {
+  name      = "bb-no-url"
+  satellite = true
+}
+data "sei_bitbucket_integration" "by_id" {
+  id = sei_bitbucket_integration.sat.id
+}
+data "sei_bitbucket_integrations" "all" {
+  name_prefix = "bb-no-url"
+  depends_on  = [sei_bitbucket_integration.sat]
+}
+output "urls" {
+  value = [
+    sei_bitbucket_integration.sat.url,
+    data.sei_bitbucket_integration.by_id.url,
+    data.sei_bitbucket_integrations.all.integrations[0].url,
+  ]
+}
+"#,
+    );
+    tf.apply();
+    let out = tf.ok(&["output", "-json", "urls"]);
+    let urls: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        urls,
+        json!([
+            "https://bitbucket.org",
+            "https://bitbucket.org",
+            "https://bitbucket.org"
+        ])
+    );
+    let id = tf.attrs("sei_bitbucket_integration.sat")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, record) = tf.sandbox.integration(&id);
+    assert_eq!(record["url"], "https://bitbucket.org");
+}

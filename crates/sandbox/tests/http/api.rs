@@ -682,6 +682,20 @@ async fn bad_requests_get_4xx_in_each_services_envelope() {
         .as_str()
         .unwrap()
         .starts_with("JSON parse error"));
+    // A field of the wrong type is Jackson's 400, in Spring's envelope, and
+    // creates nothing.
+    let sei = Sei { sb: &sb, c: &c };
+    let (status, body) = sei
+        .create(json!({"name": 5, "application": "bitbucket", "satellite": true, "url": "https://bitbucket.org"}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["status"], 400);
+    assert!(
+        body["message"].as_str().unwrap().starts_with("JSON parse error"),
+        "{body}"
+    );
+    let (_, listed) = sei.send(reqwest::Method::POST, "/list", Some(json!({}))).await;
+    assert_eq!(listed["count"], 0);
     let wrong_type = c
         .post(&sei_url)
         .header("Authorization", &auth)

@@ -651,3 +651,26 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         Ok(Response::new(pb::stop_provider::Response::default()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The guard is why the release profile keeps `panic = "unwind"`: a
+    /// handler that panics becomes a diagnostic, and the next RPC is served.
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_diagnostic_and_the_next_call_is_served() {
+        let panicked: Result<(), Diagnostics> = guard("demo", "PlanResourceChange", async {
+            panic!("boom");
+        })
+        .await;
+        let diags = panicked.unwrap_err();
+        assert_eq!(diags.0.len(), 1);
+        assert_eq!(diags.0[0].summary, "Internal provider error");
+        assert!(diags.0[0]
+            .detail
+            .contains("The demo provider failed unexpectedly while handling PlanResourceChange"));
+        let next = guard("demo", "ReadResource", async { Ok::<_, Diagnostics>(7) }).await;
+        assert_eq!(next.unwrap(), 7);
+    }
+}
