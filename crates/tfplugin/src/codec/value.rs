@@ -68,23 +68,6 @@ impl Value {
         Value::Set(items.into_iter().map(Value::String).collect())
     }
 
-    pub fn string_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> Value {
-        Value::List(
-            items
-                .into_iter()
-                .map(|s| Value::String(s.as_ref().to_string()))
-                .collect(),
-        )
-    }
-
-    pub fn opt_string(s: Option<impl Into<String>>) -> Value {
-        s.map(|s| Value::String(s.into())).unwrap_or(Value::Null)
-    }
-
-    pub fn opt_int(v: Option<i64>) -> Value {
-        v.map(Value::int).unwrap_or(Value::Null)
-    }
-
     /// What kind of value this is, for error messages: never the value
     /// itself, which may be a secret.
     pub fn kind(&self) -> &'static str {
@@ -171,19 +154,6 @@ impl Value {
         match self {
             Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => xs,
             _ => &[],
-        }
-    }
-
-    /// String elements of a known collection; `None` when the collection or
-    /// any element is unknown, so callers cannot mistake "not yet known" for
-    /// "empty".
-    pub fn as_strings(&self) -> Option<Vec<String>> {
-        match self {
-            Value::Null => Some(Vec::new()),
-            Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => {
-                xs.iter().map(|x| x.as_str().map(str::to_string)).collect()
-            }
-            _ => None,
         }
     }
 
