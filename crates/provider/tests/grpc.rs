@@ -8,6 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
@@ -43,9 +44,36 @@ fn client_identity() -> ClientIdentity {
     }
 }
 
+/// Where a plugin said it listens, from its handshake or reattach line.
+#[derive(Debug, Clone)]
+enum Addr {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl Addr {
+    fn parse(network: &str, address: &str) -> Addr {
+        match network {
+            "tcp" => Addr::Tcp(address.parse().unwrap()),
+            "unix" => Addr::Unix(PathBuf::from(address)),
+            other => panic!("unknown network {other:?}"),
+        }
+    }
+}
+
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+async fn dial(addr: &Addr) -> std::io::Result<Box<dyn Io>> {
+    Ok(match addr {
+        Addr::Tcp(a) => Box::new(tokio::net::TcpStream::connect(a).await?),
+        Addr::Unix(p) => Box::new(tokio::net::UnixStream::connect(p).await?),
+    })
+}
+
 struct Plugin {
     child: Child,
-    addr: SocketAddr,
+    addr: Addr,
     server_cert: Vec<u8>,
 }
 
@@ -69,10 +97,12 @@ fn start_plugin(client_cert_pem: &str, env: &[(&str, &str)]) -> Plugin {
         .unwrap();
     let parts: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(parts.len(), 6, "{line}");
-    assert_eq!(&parts[..3], ["1", "6", "tcp"]);
+    assert_eq!(&parts[..2], ["1", "6"]);
     assert_eq!(parts[4], "grpc");
-    let addr: SocketAddr = parts[3].parse().unwrap();
-    assert!((10000..=25000).contains(&addr.port()));
+    let addr = Addr::parse(parts[2], parts[3]);
+    if let Addr::Tcp(a) = &addr {
+        assert!((10000..=25000).contains(&a.port()));
+    }
     let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(parts[5])
         .unwrap();
@@ -139,14 +169,15 @@ async fn connect(plugin: &Plugin, id: &ClientIdentity) -> Result<Channel, tonic:
         .unwrap();
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let addr = plugin.addr;
+    let addr = plugin.addr.clone();
     Endpoint::from_static("http://localhost")
         .connect_with_connector(tower::service_fn(move |_| {
             let connector = connector.clone();
+            let addr = addr.clone();
             async move {
-                let tcp = tokio::net::TcpStream::connect(addr).await?;
+                let stream = dial(&addr).await?;
                 let tls = connector
-                    .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                    .connect(ServerName::try_from("localhost").unwrap(), stream)
                     .await?;
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
@@ -441,6 +472,43 @@ async fn malformed_values_in_every_rpc_are_diagnostics_not_crashes() {
     shutdown_and_wait(plugin, channel).await;
 }
 
+#[tokio::test]
+async fn listens_on_a_unix_socket_in_the_requested_dir_and_removes_it_on_exit() {
+    let dir = std::env::temp_dir().join(format!("sei-grpc-sock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[("PLUGIN_UNIX_SOCKET_DIR", dir.to_str().unwrap())]);
+    let Addr::Unix(path) = plugin.addr.clone() else {
+        panic!("expected a unix socket, got {:?}", plugin.addr)
+    };
+    assert_eq!(path.parent(), Some(dir.as_path()));
+    assert!(path.exists());
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    shutdown_and_wait(plugin, channel).await;
+    assert!(!path.exists(), "the socket file is removed on exit");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn falls_back_to_loopback_tcp_when_no_socket_can_be_made() {
+    let terraform = client_identity();
+    let plugin = start_plugin(
+        &terraform.pem,
+        &[("PLUGIN_UNIX_SOCKET_DIR", "/nonexistent/sei-sockets")],
+    );
+    assert!(matches!(plugin.addr, Addr::Tcp(_)), "{:?}", plugin.addr);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    ProviderClient::new(channel.clone())
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    shutdown_and_wait(plugin, channel).await;
+}
+
 #[test]
 fn run_by_hand_it_explains_itself_and_exits_1() {
     let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-sei"))
@@ -479,10 +547,12 @@ fn start_plain(env: &[(&str, &str)], args: &[&str]) -> (Child, String) {
     (child, text)
 }
 
-async fn plaintext(addr: &str) -> Channel {
-    Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
+async fn plaintext(addr: Addr) -> Channel {
+    Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let addr = addr.clone();
+            async move { Ok::<_, std::io::Error>(TokioIo::new(dial(&addr).await?)) }
+        }))
         .await
         .unwrap()
 }
@@ -498,8 +568,8 @@ async fn tls_can_be_disabled_for_terraform() {
         &[],
     );
     assert!(line.ends_with("|grpc|\n"), "no certificate when TLS is off: {line:?}");
-    let addr = line.split('|').nth(3).unwrap().to_string();
-    let channel = plaintext(&addr).await;
+    let parts: Vec<&str> = line.split('|').collect();
+    let channel = plaintext(Addr::parse(parts[2], parts[3])).await;
     ProviderClient::new(channel.clone())
         .get_provider_schema(pb::get_provider_schema::Request {})
         .await
@@ -526,7 +596,12 @@ async fn debug_mode_prints_a_reattach_value_that_works() {
     assert_eq!(entry["Protocol"], "grpc");
     assert_eq!(entry["ProtocolVersion"], 6);
     assert_eq!(entry["Pid"], child.id());
-    let channel = plaintext(entry["Addr"]["String"].as_str().unwrap()).await;
+    assert_eq!(entry["Addr"]["Network"], "unix", "go-plugin's transport on Linux");
+    let channel = plaintext(Addr::parse(
+        entry["Addr"]["Network"].as_str().unwrap(),
+        entry["Addr"]["String"].as_str().unwrap(),
+    ))
+    .await;
     ProviderClient::new(channel)
         .get_provider_schema(pb::get_provider_schema::Request {})
         .await

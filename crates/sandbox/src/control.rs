@@ -51,6 +51,41 @@ pub struct Fault {
     pub retry_after: Option<u64>,
     #[serde(default)]
     pub when: When,
+    /// A body to answer verbatim instead of the service's own error
+    /// envelope: a proxy's HTML 404, an empty 502.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The body's content type; `text/html` when a body is given.
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// Round-trip time added before each request of a service is processed,
+/// so benchmarks can run at real-world latency.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    #[serde(default)]
+    pub sei_ms: u64,
+    #[serde(default)]
+    pub bitbucket_ms: u64,
+    #[serde(default)]
+    pub oauth_ms: u64,
+}
+
+impl Latency {
+    fn for_path(&self, path: &str) -> Duration {
+        let ms = if path.starts_with("/bitbucket/site/oauth2") {
+            self.oauth_ms
+        } else if path.starts_with("/bitbucket/") {
+            self.bitbucket_ms
+        } else if path.starts_with("/sei/") {
+            self.sei_ms
+        } else {
+            0
+        };
+        Duration::from_millis(ms)
+    }
 }
 
 fn one() -> u32 {
@@ -74,6 +109,7 @@ pub struct Control {
     pub rate_limit_retry_after: Option<u64>,
     windows: HashMap<String, VecDeque<Instant>>,
     counters: Counters,
+    latency: Latency,
 }
 
 impl Control {
@@ -85,6 +121,7 @@ impl Control {
             rate_limit_retry_after: None,
             windows: HashMap::new(),
             counters: Counters::default(),
+            latency: Latency::default(),
         }
     }
 
@@ -182,11 +219,14 @@ pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -
     let label = route_label(&req);
     let path = req.uri().path().to_string();
     let method = req.method().clone();
-    let fault = sb.control(|c| {
+    let (fault, latency) = sb.control(|c| {
         *c.counters.routes.entry(label.clone()).or_default() += 1;
-        c.take_fault(&method, &path)
+        (c.take_fault(&method, &path), c.latency.for_path(&path))
     });
     tracing::debug!(route = %label, fault = fault.is_some(), "request");
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let Some(fault) = fault else {
         return next.run(req).await;
     };
@@ -202,6 +242,15 @@ pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -
 fn fault_response(fault: &Fault, path: &str) -> Response {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = match (Service::of(path), status.as_u16()) {
+        _ if fault.body.is_some() => {
+            let content_type = fault.content_type.clone().unwrap_or_else(|| "text/html".to_string());
+            (
+                status,
+                [(header::CONTENT_TYPE, content_type)],
+                fault.body.clone().unwrap_or_default(),
+            )
+                .into_response()
+        }
         (Service::Bitbucket, 429) => ApiError::BitbucketRateLimited { retry_after: None }.into_response(),
         (Service::Sei, 500) => ApiError::SeiInternal.into_response(),
         (service, _) => service
@@ -222,6 +271,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/counters", get(get_counters).delete(reset_counters))
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/rate-limit", put(set_rate_limit))
+        .route("/latency", get(get_latency).put(set_latency))
         .route("/principals/{name}/revoke", post(revoke))
         .route("/principals/{name}/restore", post(restore))
         .route("/principals/{name}/scopes", put(set_scopes))
@@ -254,11 +304,8 @@ async fn control_body<T: serde::de::DeserializeOwned>(req: Request, what: &str) 
 
 async fn add_fault(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response, ApiError> {
     let mut fault: Fault = control_body(req, "fault").await?;
-    if !matches!(fault.status, 429 | 500 | 502 | 503 | 504) {
-        return Err(control_error(
-            StatusCode::BAD_REQUEST,
-            "status must be one of 429, 500, 502, 503, 504",
-        ));
+    if !(400..=599).contains(&fault.status) {
+        return Err(control_error(StatusCode::BAD_REQUEST, "status must be from 400 to 599"));
     }
     let id = sb.control(|c| {
         fault.id = c.next_fault_id;
@@ -291,6 +338,16 @@ async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<
     Ok(Json(
         json!({"per_hour": limit.per_hour, "retry_after": limit.retry_after}),
     ))
+}
+
+async fn get_latency(State(sb): State<Arc<Sandbox>>) -> Json<Latency> {
+    Json(sb.control(|c| c.latency))
+}
+
+async fn set_latency(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Latency>, ApiError> {
+    let latency: Latency = control_body(req, "latency").await?;
+    sb.control(|c| c.latency = latency);
+    Ok(Json(latency))
 }
 
 fn known_principal(sb: &Sandbox, name: &str) -> Result<(), ApiError> {

@@ -163,6 +163,12 @@ pub async fn start(seed: Seed, state_file: Option<PathBuf>, listen: SocketAddr) 
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let router = app(sandbox);
+    // As a production server does: no Nagle delay on small responses.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { stop.cancelled().await })

@@ -736,3 +736,63 @@ async fn bad_requests_get_4xx_in_each_services_envelope() {
         .unwrap();
     assert!(bb_bad_form.status().is_client_error());
 }
+
+#[tokio::test]
+async fn latency_per_service_and_faults_with_any_status_and_body() {
+    let (sb, c) = start().await;
+    let control = |p: &str| format!("{}/_sandbox{p}", sb.base_url());
+    let set: Value = c
+        .put(control("/latency"))
+        .json(&json!({"sei_ms": 120, "bitbucket_ms": 0}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set, json!({"sei_ms": 120, "bitbucket_ms": 0, "oauth_ms": 0}));
+    let bad = c
+        .put(control("/latency"))
+        .json(&json!({"sei": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    // The delay is a lower bound the sandbox sleeps for: it cannot be shorter.
+    let sei = Sei { sb: &sb, c: &c };
+    let started = std::time::Instant::now();
+    sei.send(reqwest::Method::POST, "/list", Some(json!({}))).await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(120));
+    c.put(control("/latency")).json(&json!({})).send().await.unwrap();
+
+    // A proxy's HTML 404 on one route, then the route answers normally.
+    let added = c
+        .post(control("/faults"))
+        .json(
+            &json!({"method": "GET", "path": "/sei/api/v1/integrations/*", "status": 404,
+                      "body": "<html><body>Not Found</body></html>"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let r = c
+        .get(format!("{}/v1/integrations/4500", sb.sei_endpoint()))
+        .header("Authorization", format!("ApiKey {KEY}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.headers()["content-type"], "text/html");
+    assert_eq!(r.text().await.unwrap(), "<html><body>Not Found</body></html>");
+    let (status, body) = sei.send(reqwest::Method::GET, "/4500", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "Not Found", "SEI's own not-found is Spring's JSON");
+    let refused = c
+        .post(control("/faults"))
+        .json(&json!({"path": "/sei/*", "status": 302}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}

@@ -2,8 +2,8 @@
 //! on stdout that tells Terraform where to connect.
 
 use std::io::Write;
-use std::net::SocketAddr;
 
+use super::transport::PluginAddr;
 use crate::framework::ProviderInfo;
 use base64::Engine;
 use tokio::net::TcpListener;
@@ -50,16 +50,18 @@ pub fn negotiate_version(offered: Option<&str>) -> u32 {
     APP_PROTOCOL_VERSION
 }
 
-/// `1|6|tcp|127.0.0.1:PORT|grpc|CERT`, where CERT is the server certificate's
-/// DER in unpadded standard base64, or empty when TLS is off.
-pub fn handshake_line(app_version: u32, addr: SocketAddr, cert_der: Option<&[u8]>) -> String {
+/// `1|6|unix|/tmp/plugin123|grpc|CERT` (or `tcp|127.0.0.1:PORT`), where
+/// CERT is the server certificate's DER in unpadded standard base64, or
+/// empty when TLS is off.
+pub fn handshake_line(app_version: u32, addr: &PluginAddr, cert_der: Option<&[u8]>) -> String {
     let cert = cert_der
         .map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
         .unwrap_or_default();
-    format!("{CORE_PROTOCOL_VERSION}|{app_version}|tcp|{addr}|grpc|{cert}\n")
+    let network = addr.network();
+    format!("{CORE_PROTOCOL_VERSION}|{app_version}|{network}|{addr}|grpc|{cert}\n")
 }
 
-pub fn print_handshake_line(app_version: u32, addr: SocketAddr, cert_der: Option<&[u8]>) {
+pub fn print_handshake_line(app_version: u32, addr: &PluginAddr, cert_der: Option<&[u8]>) {
     let line = handshake_line(app_version, addr, cert_der);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(line.as_bytes());
@@ -89,14 +91,14 @@ pub async fn bind_plugin_port(env: &dyn Fn(&str) -> Option<String>) -> std::io::
 }
 
 /// The `TF_REATTACH_PROVIDERS` value for a provider served by hand.
-pub fn reattach_json(provider_address: &str, pid: u32, addr: SocketAddr) -> String {
+pub fn reattach_json(provider_address: &str, pid: u32, addr: &PluginAddr) -> String {
     serde_json::json!({
         provider_address: {
             "Protocol": "grpc",
             "ProtocolVersion": APP_PROTOCOL_VERSION,
             "Pid": pid,
             "Test": true,
-            "Addr": {"Network": "tcp", "String": addr.to_string()},
+            "Addr": {"Network": addr.network(), "String": addr.to_string()},
         }
     })
     .to_string()
@@ -104,14 +106,19 @@ pub fn reattach_json(provider_address: &str, pid: u32, addr: SocketAddr) -> Stri
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use super::*;
 
     #[test]
     fn handshake_line_has_six_fields_and_unpadded_cert() {
-        let addr: SocketAddr = "127.0.0.1:12345".parse().unwrap();
-        let line = handshake_line(6, addr, Some(&[1, 2, 3, 4]));
+        let addr = PluginAddr::Tcp("127.0.0.1:12345".parse::<SocketAddr>().unwrap());
+        let line = handshake_line(6, &addr, Some(&[1, 2, 3, 4]));
         assert_eq!(line, "1|6|tcp|127.0.0.1:12345|grpc|AQIDBA\n");
-        assert_eq!(handshake_line(6, addr, None), "1|6|tcp|127.0.0.1:12345|grpc|\n");
+        assert_eq!(handshake_line(6, &addr, None), "1|6|tcp|127.0.0.1:12345|grpc|\n");
+        let unix = PluginAddr::Unix("/tmp/plugin42".into());
+        assert_eq!(handshake_line(6, &unix, None), "1|6|unix|/tmp/plugin42|grpc|\n");
+        assert!(reattach_json("r/a/b", 1, &unix).contains(r#""Addr":{"Network":"unix","String":"/tmp/plugin42"}"#));
     }
 
     #[test]

@@ -10,13 +10,13 @@ pub mod convert;
 mod grpc;
 pub mod handshake;
 pub mod tls;
+pub mod transport;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use transport::{PluginAddr, PluginListener, SocketFile};
 
 pub use grpc::ProviderService;
 
@@ -46,7 +46,7 @@ pub async fn serve_for_terraform<P: Provider>(host: Arc<ProviderHost<P>>) -> i32
         return 1;
     }
     ignore_sigint();
-    let Some((listener, addr)) = with_address(&me, handshake::bind_plugin_port(&env).await) else {
+    let Some((listener, addr, _socket)) = listen(&me, &env).await else {
         return 1;
     };
     let version = handshake::negotiate_version(env("PLUGIN_PROTOCOL_VERSIONS").as_deref());
@@ -64,12 +64,12 @@ pub async fn serve_for_terraform<P: Provider>(host: Arc<ProviderHost<P>>) -> i32
                     return 1;
                 }
             };
-            handshake::print_handshake_line(version, addr, Some(server_tls.certificate_der()));
+            handshake::print_handshake_line(version, &addr, Some(server_tls.certificate_der()));
             let incoming = tls::accept_tls(listener, server_tls.acceptor(), shutdown.clone());
             grpc::serve_incoming(service, incoming, shutdown.clone()).await
         }
         _ => {
-            handshake::print_handshake_line(version, addr, None);
+            handshake::print_handshake_line(version, &addr, None);
             let incoming = tls::accept_plain(listener, shutdown.clone());
             grpc::serve_incoming(service, incoming, shutdown.clone()).await
         }
@@ -87,11 +87,11 @@ pub async fn serve_for_terraform<P: Provider>(host: Arc<ProviderHost<P>>) -> i32
 pub async fn serve_for_debugging<P: Provider>(host: Arc<ProviderHost<P>>) -> i32 {
     let info = host.provider.info();
     let me = info.binary();
-    let bound = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await;
-    let Some((listener, addr)) = with_address(&me, bound) else {
+    let env = |k: &str| std::env::var(k).ok();
+    let Some((listener, addr, _socket)) = listen(&me, &env).await else {
         return 1;
     };
-    let reattach = handshake::reattach_json(&info.registry_address(), std::process::id(), addr);
+    let reattach = handshake::reattach_json(&info.registry_address(), std::process::id(), &addr);
     println!("Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n");
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
@@ -109,14 +109,27 @@ pub async fn serve_for_debugging<P: Provider>(host: Arc<ProviderHost<P>>) -> i32
     }
 }
 
-/// The listener and the address it is bound to; failures are reported on
-/// stderr, where Terraform shows them, and yield `None`.
-fn with_address(me: &str, bound: std::io::Result<TcpListener>) -> Option<(TcpListener, SocketAddr)> {
-    let listener = bound
+/// Listens as go-plugin does: a Unix socket, else (the directory is not
+/// writable, the path too long) loopback TCP in the plugin port range.
+/// Failures are reported on stderr, where Terraform shows them, and yield
+/// `None`. The returned guard removes the socket file when serving ends.
+async fn listen(me: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<(PluginListener, PluginAddr, SocketFile)> {
+    match transport::bind_unix(env) {
+        Ok((listener, path)) => {
+            return Some((
+                PluginListener::Unix(listener),
+                PluginAddr::Unix(path.clone()),
+                SocketFile(Some(path)),
+            ))
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot listen on a Unix socket; using loopback TCP"),
+    }
+    let listener = handshake::bind_plugin_port(env)
+        .await
         .map_err(|e| eprintln!("{me}: cannot listen on a local port: {e}"))
         .ok()?;
     let addr = listener.local_addr().map_err(|e| eprintln!("{me}: {e}")).ok()?;
-    Some((listener, addr))
+    Some((PluginListener::Tcp(listener), PluginAddr::Tcp(addr), SocketFile(None)))
 }
 
 /// go-plugin servers ignore SIGINT: the plugin shares Terraform's process

@@ -20,11 +20,12 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixT
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
+
+use super::transport::{PluginListener, PluginStream};
 
 /// Our side of AutoMTLS for one process lifetime.
 pub struct ServerTls {
@@ -163,7 +164,7 @@ impl ClientCertVerifier for PinnedClientCert {
     }
 }
 
-/// A connection handed to tonic: TLS or plain, over TCP.
+/// A connection handed to tonic: TLS or plain, over a Unix socket or TCP.
 pub struct PluginConn<S>(S);
 
 impl<S> tonic::transport::server::Connected for PluginConn<S> {
@@ -204,21 +205,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for PluginConn<S> {
     }
 }
 
-pub type TlsConn = PluginConn<tokio_rustls::server::TlsStream<TcpStream>>;
-pub type PlainConn = PluginConn<TcpStream>;
+pub type TlsConn = PluginConn<tokio_rustls::server::TlsStream<PluginStream>>;
+pub type PlainConn = PluginConn<PluginStream>;
 
-/// Accepts TCP connections and completes TLS handshakes off the accept loop,
+/// Accepts connections and completes TLS handshakes off the accept loop,
 /// so one stalled client cannot block the next. Failed handshakes (a wrong
 /// client certificate) are logged and dropped.
 pub fn accept_tls(
-    listener: TcpListener,
+    listener: PluginListener,
     acceptor: TlsAcceptor,
     shutdown: CancellationToken,
 ) -> ReceiverStream<Result<TlsConn, io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         loop {
-            let (tcp, _) = tokio::select! {
+            let conn = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
@@ -231,7 +232,7 @@ pub fn accept_tls(
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
-                match acceptor.accept(tcp).await {
+                match acceptor.accept(conn).await {
                     Ok(tls) => {
                         let _ = tx.send(Ok(PluginConn(tls))).await;
                     }
@@ -244,7 +245,7 @@ pub fn accept_tls(
 }
 
 pub fn accept_plain(
-    listener: TcpListener,
+    listener: PluginListener,
     shutdown: CancellationToken,
 ) -> ReceiverStream<Result<PlainConn, io::Error>> {
     let (tx, rx) = mpsc::channel(16);
@@ -253,8 +254,8 @@ pub fn accept_plain(
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 accepted = listener.accept() => match accepted {
-                    Ok((tcp, _)) => {
-                        if tx.send(Ok(PluginConn(tcp))).await.is_err() {
+                    Ok(conn) => {
+                        if tx.send(Ok(PluginConn(conn))).await.is_err() {
                             return;
                         }
                     }
