@@ -12,7 +12,9 @@ use tfplugin::framework::{DynDataSource, DynEphemeralResource, DynResource, Prov
 use tfplugin::schema::validators::{parse_go_duration, GoDuration, HttpUrl, IntRange};
 use tfplugin::schema::{Attribute, Block, Schema};
 
-use crate::clients::{BitbucketClient, ClientSetupError, HttpPolicy, OAuthClient, SeiAuth, SeiClient, SeiScope};
+use crate::clients::{
+    BitbucketClient, ClientSetupError, HttpPolicy, OAuthClient, RecordReader, SeiAuth, SeiClient, SeiScope,
+};
 use crate::secret::Secret;
 use crate::validate::CredentialValidator;
 
@@ -259,6 +261,8 @@ pub fn resolve_provider_config(
 pub struct Services {
     pub config: ProviderConfig,
     pub sei: SeiClient,
+    /// Refresh reads of Bitbucket Cloud integrations, one call per page.
+    pub records: RecordReader,
     pub bitbucket: BitbucketClient,
     pub oauth: OAuthClient,
     pub validator: CredentialValidator,
@@ -283,8 +287,10 @@ impl Services {
         let bitbucket = BitbucketClient::new(config.bitbucket_api_url.clone(), policy.clone())?;
         let oauth = OAuthClient::new(config.bitbucket_oauth_url.clone(), policy)?;
         let validator = CredentialValidator::new(bitbucket.clone());
+        let records = RecordReader::new(sei.clone(), crate::integration::APPLICATION);
         Ok(Arc::new(Services {
             config,
+            records,
             sei,
             bitbucket,
             oauth,

@@ -7,11 +7,13 @@
 pub mod bitbucket;
 pub mod http;
 pub mod oauth;
+pub mod records;
 pub mod sei;
 
 pub use bitbucket::{BitbucketAuth, BitbucketClient, BitbucketError};
 pub use http::{ClientSetupError, HttpPolicy, TransportError};
 pub use oauth::{OAuthClient, OAuthError, OAuthToken};
+pub use records::RecordReader;
 pub use sei::{SeiAuth, SeiClient, SeiError, SeiScope};
 
 /// Installs aws-lc-rs as the process's TLS crypto provider, once. reqwest is

@@ -283,6 +283,10 @@ pub struct PreflightCheck {
 pub enum SeiError {
     #[error("SEI has no integration {id}: {message}")]
     NotFound { id: String, message: String },
+    /// A 404 that is not SEI's own answer for the integration: a wrong
+    /// endpoint path, a gateway or a proxy page. Never "gone".
+    #[error("{url} answered 404 without SEI's own not-found answer (HTTP 404: {message}). Check the provider's `endpoint` (SEI_ENDPOINT): it must be SEI's API base URL, for example https://app.harness.io/gateway/sei/api")]
+    UnexpectedNotFound { url: String, message: String },
     #[error("an integration named {name:?} already exists (id {existing_id})")]
     NameConflict { name: String, existing_id: String },
     #[error("SEI's preflight check failed: {}", format_checks(.checks))]
@@ -375,6 +379,9 @@ struct DeleteResponse {
 /// slow page does not hit the request timeout.
 pub const LIST_PAGE_SIZE: u32 = 100;
 
+/// SEI's largest page, for the refresh snapshot: its records are small.
+pub const SNAPSHOT_PAGE_SIZE: u32 = 1000;
+
 impl SeiClient {
     pub fn new(base: Url, auth: SeiAuth, scope: SeiScope, policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
         Ok(SeiClient {
@@ -426,9 +433,16 @@ impl SeiClient {
         let status = resp.status();
         let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
         if status == StatusCode::NOT_FOUND {
-            return Err(SeiError::NotFound {
-                id: id.to_string(),
-                message: error_message(&body, status),
+            let message = error_message(&body, status);
+            if is_sei_not_found(&body, id) {
+                return Err(SeiError::NotFound {
+                    id: id.to_string(),
+                    message,
+                });
+            }
+            return Err(SeiError::UnexpectedNotFound {
+                url: redacted(&self.url(&tail)),
+                message: short(&message),
             });
         }
         check_status(status, &body, attempts)?;
@@ -542,8 +556,6 @@ impl SeiClient {
     /// offset over `updated_at DESC`, so a record updated mid-listing can
     /// appear on two pages.
     pub async fn list(&self, filter: &ListFilter, cancel: &CancellationToken) -> Result<Vec<Integration>, SeiError> {
-        let mut out = Vec::new();
-        let mut seen = HashSet::new();
         let mut f = serde_json::Map::new();
         f.insert("applications".into(), serde_json::json!(["bitbucket"]));
         if let Some(name) = &filter.name_contains {
@@ -552,8 +564,34 @@ impl SeiClient {
         if !filter.tag_ids.is_empty() {
             f.insert("tag_ids".into(), serde_json::json!(filter.tag_ids));
         }
+        self.list_pages(&f, LIST_PAGE_SIZE, cancel).await
+    }
+
+    /// Every integration of `application` in the account, at SEI's largest
+    /// page: one call per 1000 records.
+    pub async fn list_application(
+        &self,
+        application: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Integration>, SeiError> {
+        let mut f = serde_json::Map::new();
+        f.insert("applications".into(), serde_json::json!([application]));
+        self.list_pages(&f, SNAPSHOT_PAGE_SIZE, cancel).await
+    }
+
+    /// Pages through `POST /list` until a page is empty or says it is the
+    /// last (SEI's `has_next` is true on a full last page), de-duplicating
+    /// by id.
+    async fn list_pages(
+        &self,
+        filter: &serde_json::Map<String, serde_json::Value>,
+        page_size: u32,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Integration>, SeiError> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
         for page in 0u32.. {
-            let body = serde_json::json!({"page": page, "page_size": LIST_PAGE_SIZE, "filter": f});
+            let body = serde_json::json!({"page": page, "page_size": page_size, "filter": filter});
             let (resp, attempts) =
                 http::send_idempotent(|| self.request(Method::POST, "/list").json(&body), &self.policy, cancel).await?;
             let status = resp.status();
@@ -619,6 +657,47 @@ fn check_status(status: StatusCode, body: &str, attempts: u32) -> Result<(), Sei
     })
 }
 
+/// SEI's own answer that integration `id` does not exist: Spring's error
+/// JSON whose message names that id (`Could not find integration id=4512
+/// for company=…`). A 404 from a wrong path, a gateway or a proxy (HTML, an
+/// empty body, another message) is not.
+fn is_sei_not_found(body: &str, id: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return false;
+    };
+    let Some(message) = v.get("message").and_then(|m| m.as_str()) else {
+        return false;
+    };
+    let needle = format!("id={id}");
+    message.contains("integration")
+        && message.match_indices(&needle).any(|(at, _)| {
+            !message[at + needle.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+}
+
+/// A URL as it may appear in messages and logs: without user info or query.
+pub fn redacted(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.to_string()
+}
+
+/// The first line of a message, at most 200 characters: a proxy's HTML page
+/// is not a diagnostic.
+fn short(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default().trim();
+    let mut out: String = line.chars().take(200).collect();
+    if out.len() < line.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// `message` from any JSON error body, else the status line.
 fn error_message(body: &str, status: StatusCode) -> String {
     serde_json::from_str::<serde_json::Value>(body)
@@ -655,6 +734,25 @@ fn preflight_checks(body: &str) -> Vec<PreflightCheck> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_seis_own_not_found_for_that_id_means_gone() {
+        let own = r#"{"status":404,"error":"Not Found","message":"Could not find integration id=4512 for company=acme","path":"/v1/integrations/4512"}"#;
+        assert!(is_sei_not_found(own, "4512"));
+        assert!(!is_sei_not_found(own, "451"), "another id's answer");
+        let longer = r#"{"message":"Could not find integration id=45120 for company=acme"}"#;
+        assert!(!is_sei_not_found(longer, "4512"));
+        let gateway = r#"{"status":404,"error":"Not Found","message":"No handler found for this path","path":"/gateway/sei/api/v1/integrations/4512"}"#;
+        assert!(!is_sei_not_found(gateway, "4512"));
+        assert!(!is_sei_not_found("<html><body>404 Not Found</body></html>", "4512"));
+        assert!(!is_sei_not_found("", "4512"));
+    }
+
+    #[test]
+    fn urls_in_messages_lose_user_info_and_query() {
+        let u = Url::parse("https://admin:pass@sei.example/api/v1/integrations/1?projectIdentifier=p").unwrap();
+        assert_eq!(redacted(&u), "https://sei.example/api/v1/integrations/1");
+    }
 
     #[test]
     fn platform_tokens_use_x_api_key() {

@@ -450,6 +450,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
                 return None;
             }
         };
+        ctx.services.records.invalidate(&created.id);
         match sei.get(&created.id, &ctx.cancel).await {
             Ok(rec) => Some(planned.with_record(&rec)),
             Err(e) => {
@@ -479,6 +480,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
             }
         };
         let resend = must_resend(&prior, &planned);
+        ctx.services.records.invalidate(&id);
         if remote_changed(&prior, &planned) || resend {
             let spec = planned.spec().map_err(|e| diags.extend(e)).ok()?;
             let credentials = if resend { config.credentials() } else { None };
@@ -507,6 +509,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
             Ok(id) => id,
             Err(e) => return diags.extend(e),
         };
+        ctx.services.records.invalidate(id);
         if let Err(e) = ctx.services.sei.delete(id, &ctx.cancel).await {
             diags.push(sei_error("Cannot delete the integration", &e, None));
         }
@@ -520,10 +523,15 @@ impl Resource<Services> for BitbucketIntegrationResource {
                 return Some(state);
             }
         };
-        match ctx.services.sei.get(&id, &ctx.cancel).await {
+        match ctx.services.records.read(&id, &ctx.cancel).await {
             Ok(rec) => Some(state.with_record(&rec)),
             Err(SeiError::NotFound { .. }) => {
-                tracing::info!(id = %id, "integration is gone from SEI; removing it from state");
+                let name = state.record.name.as_deref().unwrap_or_default();
+                tracing::info!(id = %id, name, "integration is gone from SEI; removing it from state");
+                diags.push(Diagnostic::warning(
+                    "Integration deleted outside Terraform",
+                    format!("SEI says integration {name:?} (id {id}) no longer exists, so it leaves the state; the next apply creates it again."),
+                ));
                 None
             }
             Err(e) => {

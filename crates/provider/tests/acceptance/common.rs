@@ -470,6 +470,26 @@ impl Tf {
             .unwrap_or(Value::Null)
     }
 
+    /// The attributes of instance `index` of a counted resource.
+    pub fn attrs_of(&self, addr: &str, index: u64) -> Value {
+        let state = self.state();
+        let (ty, name) = addr.split_once('.').unwrap();
+        state["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["type"] == ty && r["name"] == name && r["mode"] == "managed")
+            .and_then(|r| {
+                r["instances"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|i| i["index_key"] == index)
+                    .map(|i| i["attributes"].clone())
+            })
+            .unwrap_or(Value::Null)
+    }
+
     pub fn state_text(&self) -> String {
         std::fs::read_to_string(self.work().join("terraform.tfstate")).unwrap_or_default()
     }

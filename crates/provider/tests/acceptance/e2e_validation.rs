@@ -173,5 +173,18 @@ fn plan_of_30_integrations_sharing_2_credentials_stays_in_budget() {
     assert!(out.stdout.contains("30 to add"), "{}", out.stdout);
     let calls = tf.sandbox.bitbucket_calls();
     println!("Bitbucket calls for a plan of 30 integrations sharing 2 credentials in 1 workspace: {calls} (budget 6)");
-    assert!(calls <= 6, "{calls} calls: {}", tf.sandbox.counters());
+    // Per credential: one GET /user, one page of the workspace's repositories.
+    assert_eq!(
+        tf.sandbox.route_calls("GET /bitbucket/2.0/user"),
+        2,
+        "{}",
+        tf.sandbox.counters()
+    );
+    assert_eq!(
+        tf.sandbox.route_calls("GET /bitbucket/2.0/repositories/{workspace}"),
+        2,
+        "{}",
+        tf.sandbox.counters()
+    );
+    assert_eq!(calls, 4, "{}", tf.sandbox.counters());
 }

@@ -14,6 +14,7 @@ mod common;
 mod docs_schema;
 mod e2e_credential;
 mod e2e_integration;
+mod e2e_performance;
 mod e2e_validation;
 mod examples;
 mod release_mirror;

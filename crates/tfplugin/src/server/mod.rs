@@ -49,6 +49,7 @@ pub async fn serve_for_terraform<P: Provider>(host: Arc<ProviderHost<P>>) -> i32
     let Some((listener, addr, _socket)) = listen(&me, &env).await else {
         return 1;
     };
+    tracing::debug!(network = addr.network(), address = %addr, "plugin listening");
     let version = handshake::negotiate_version(env("PLUGIN_PROTOCOL_VERSIONS").as_deref());
     let tls_disabled = env("TF_DISABLE_PLUGIN_TLS").is_some_and(|v| !v.is_empty());
     let client_cert = env("PLUGIN_CLIENT_CERT").filter(|c| !c.trim().is_empty());

@@ -1,0 +1,96 @@
+//! Refresh reads at one SEI call per page, not per resource.
+//!
+//! Terraform refreshes every integration in state with its own
+//! `ReadResource`, at most `-parallelism` (10) at a time, so coalescing only
+//! the reads in flight would still cost one call per ten resources. Instead
+//! the provider learns once per process what SEI holds: the first
+//! [`DIRECT_READS`] reads are single GETs (a small configuration pays
+//! nothing extra), and any read after those is answered from one snapshot of
+//! the account's integrations of that application, taken once through
+//! `POST /v1/integrations/list` at 1000 records a page.
+//!
+//! Consistency: a plan is a point-in-time view, and the snapshot is taken
+//! during that plan's refresh. Records this process writes are marked dirty
+//! and always read fresh. A record missing from the snapshot, or a snapshot
+//! that could not be taken, falls back to the record's own GET, so a paging
+//! quirk or a concurrent create never makes state lose a record: only SEI's
+//! own not-found for that id does.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+use super::sei::{Integration, SeiClient, SeiError};
+
+/// Reads answered by their own GET before the snapshot is worth a call.
+pub const DIRECT_READS: usize = 2;
+
+#[derive(Debug)]
+pub struct RecordReader {
+    sei: SeiClient,
+    application: &'static str,
+    reads: AtomicUsize,
+    /// `None` when listing failed: every later read is a GET.
+    snapshot: OnceCell<Option<HashMap<String, Integration>>>,
+    dirty: Mutex<HashSet<String>>,
+}
+
+impl RecordReader {
+    pub fn new(sei: SeiClient, application: &'static str) -> Self {
+        RecordReader {
+            sei,
+            application,
+            reads: AtomicUsize::new(0),
+            snapshot: OnceCell::new(),
+            dirty: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The record as SEI holds it, for a refresh.
+    pub async fn read(&self, id: &str, cancel: &CancellationToken) -> Result<Integration, SeiError> {
+        if self.reads.fetch_add(1, Ordering::Relaxed) >= DIRECT_READS && !self.is_dirty(id) {
+            if let Some(rec) = self.snapshot(cancel).await.and_then(|s| s.get(id)) {
+                tracing::trace!(id, "integration read from the snapshot");
+                return Ok(rec.clone());
+            }
+        }
+        self.sei.get(id, cancel).await
+    }
+
+    /// This process changed (or created, or deleted) `id`: the snapshot no
+    /// longer speaks for it.
+    pub fn invalidate(&self, id: &str) {
+        if let Ok(mut d) = self.dirty.lock() {
+            d.insert(id.to_string());
+        }
+    }
+
+    fn is_dirty(&self, id: &str) -> bool {
+        self.dirty.lock().map(|d| d.contains(id)).unwrap_or(true)
+    }
+
+    async fn snapshot(&self, cancel: &CancellationToken) -> Option<&HashMap<String, Integration>> {
+        self.snapshot
+            .get_or_init(|| async {
+                match self.sei.list_application(self.application, cancel).await {
+                    Ok(records) => {
+                        tracing::debug!(
+                            records = records.len(),
+                            application = self.application,
+                            "took the refresh snapshot"
+                        );
+                        Some(records.into_iter().map(|r| (r.id.clone(), r)).collect())
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot list integrations; refreshing each with its own GET");
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+}
