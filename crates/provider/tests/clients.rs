@@ -328,10 +328,19 @@ async fn bitbucket_errors_are_typed_and_keep_the_message() {
     let reply = bb.user(&token, &cancel).await;
     assert!(matches!(reply.result, Err(BitbucketError::Forbidden { .. })));
     assert_eq!(reply.facts.credential_type.as_deref(), Some("workspace_access_token"));
+    // A workspace that does not exist is a 404; one the account is not a
+    // member of answers role=member with nothing.
     assert!(matches!(
-        bb.repositories(&basic(OPS.0, OPS.1), "globex", &cancel).await.result,
+        bb.repositories(&basic(OPS.0, OPS.1), "nowhere", &cancel).await.result,
         Err(BitbucketError::NotFound { .. })
     ));
+    assert_eq!(
+        bb.repositories(&basic(OPS.0, OPS.1), "globex", &cancel)
+            .await
+            .result
+            .unwrap(),
+        Vec::new()
+    );
     assert_eq!(
         bb.workspace_permission(&basic(OPS.0, OPS.1), "acme", &cancel)
             .await
@@ -485,8 +494,9 @@ async fn fifty_concurrent_checks_of_two_credentials_make_the_calls_of_two() {
         c["routes"]
     );
     assert_eq!(route(&c, "GET /bitbucket/2.0/user"), 2);
+    assert_eq!(route(&c, "GET /bitbucket/2.0/user/workspaces"), 2);
     assert_eq!(route(&c, "GET /bitbucket/2.0/repositories/{workspace}"), 4);
-    assert_eq!(c["routes"].as_object().unwrap().len(), 2, "no other calls");
+    assert_eq!(c["routes"].as_object().unwrap().len(), 3, "no other calls");
 }
 
 #[test]

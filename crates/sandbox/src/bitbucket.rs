@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use super::control::route_label;
 use super::errors::{self, ApiError, Service};
-use super::seed::{AppPasswordMode, PrincipalKind, PrincipalSeed};
+use super::seed::{AppPasswordMode, PrincipalKind, PrincipalSeed, WorkspaceSeed};
 use super::world::{IssuedToken, OAuthGrant};
 use super::Sandbox;
 
@@ -209,26 +209,35 @@ impl Accounts<'_> {
         caller.access.workspaces.contains_key(ws) && self.0.seed.bitbucket.workspaces.iter().any(|w| w.slug == ws)
     }
 
+    fn workspace(&self, ws: &str) -> Option<&WorkspaceSeed> {
+        self.0.seed.bitbucket.workspaces.iter().find(|w| w.slug == ws)
+    }
+
+    /// What a member sees of a workspace: its private repositories the
+    /// caller may read, and its public ones.
     pub fn visible_repos(&self, caller: &Caller, ws: &str) -> Vec<String> {
         if !self.sees_workspace(caller, ws) {
             return Vec::new();
         }
-        let all = self
-            .0
-            .seed
-            .bitbucket
-            .workspaces
-            .iter()
-            .find(|w| w.slug == ws)
-            .map(|w| w.repositories.clone())
-            .unwrap_or_default();
-        match &caller.access.repositories {
-            None => all,
-            Some(allowed) => all
-                .into_iter()
-                .filter(|r| allowed.iter().any(|a| a == &format!("{ws}/{r}")))
-                .collect(),
+        let Some(w) = self.workspace(ws) else {
+            return Vec::new();
+        };
+        let private = w.repositories.iter().filter(|r| match &caller.access.repositories {
+            None => true,
+            Some(allowed) => allowed.iter().any(|a| a == &format!("{ws}/{r}")),
+        });
+        let mut out: Vec<String> = private.cloned().collect();
+        for r in &w.public_repositories {
+            if !out.contains(r) {
+                out.push(r.clone());
+            }
         }
+        out
+    }
+
+    /// What anyone sees, member or not: the public repositories.
+    pub fn public_repos(&self, ws: &str) -> Option<Vec<String>> {
+        self.workspace(ws).map(|w| w.public_repositories.clone())
     }
 
     /// `None` when granted; else the scope names to report as required.
@@ -494,22 +503,41 @@ async fn workspace(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: 
     })
 }
 
+/// `GET /2.0/repositories/{ws}`. As on Bitbucket, a 200 here proves nothing
+/// about membership: a non-member, and a caller without credentials, get the
+/// workspace's public repositories; `role=member` lists only what the caller
+/// is a member for.
 async fn repositories(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, req: Request) -> Response {
-    guarded(&sb, &req, "repository", "read:repository:bitbucket", |caller| {
-        if !sb.accounts().sees_workspace(caller, &ws) {
-            return ApiError::bitbucket(StatusCode::NOT_FOUND, format!("No workspace with identifier '{ws}'."))
-                .into_response();
-        }
-        let values = sb
-            .accounts().visible_repos(caller, &ws)
+    let Some(public) = sb.accounts().public_repos(&ws) else {
+        return ApiError::bitbucket(StatusCode::NOT_FOUND, format!("No workspace with identifier '{ws}'."))
+            .into_response();
+    };
+    let role = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "role")
+        .map(|(_, v)| v.into_owned());
+    let listing = |slugs: Vec<String>| {
+        let values = slugs
             .into_iter()
             .map(|slug| {
+                let is_private = !public.contains(&slug);
                 json!({"type": "repository", "uuid": uuid_for(&format!("{ws}/{slug}")), "full_name": format!("{ws}/{slug}"),
-                       "name": slug, "slug": slug, "is_private": true, "scm": "git",
+                       "name": slug, "slug": slug, "is_private": is_private, "scm": "git",
                        "workspace": {"slug": ws}, "mainbranch": {"type": "branch", "name": "main"}})
             })
             .collect();
         paginate(&req, values, 100)
+    };
+    if presented_from_headers(req.headers()).is_none() {
+        return listing(if role.is_some() { Vec::new() } else { public.clone() });
+    }
+    guarded(&sb, &req, "repository", "read:repository:bitbucket", |caller| {
+        let accounts = sb.accounts();
+        let slugs = match (accounts.sees_workspace(caller, &ws), role.is_some()) {
+            (true, _) => accounts.visible_repos(caller, &ws),
+            (false, false) => public.clone(),
+            (false, true) => Vec::new(),
+        };
+        listing(slugs)
     })
 }
 

@@ -68,8 +68,12 @@ pub struct WorkspaceSeed {
     pub slug: String,
     #[serde(default)]
     pub name: Option<String>,
-    /// Repository slugs.
+    /// Repository slugs, private: only members with access see them.
     pub repositories: Vec<String>,
+    /// Public repository slugs: Bitbucket lists them to anyone, member or
+    /// not, even without credentials.
+    #[serde(default)]
+    pub public_repositories: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
-use super::{is_transient, CredentialCheck, IdentityReply, ListingReply};
+use super::{is_transient, CredentialCheck, IdentityReply, ListingReply, MembershipReply};
 use crate::clients::BitbucketClient;
 
 type Key = [u8; 32];
@@ -23,6 +23,7 @@ pub struct CredentialValidator {
     client: BitbucketClient,
     hmac_key: [u8; 32],
     identities: Slots<IdentityReply>,
+    memberships: Slots<MembershipReply>,
     listings: Slots<ListingReply>,
 }
 
@@ -40,6 +41,7 @@ impl CredentialValidator {
             client,
             hmac_key: rand::random(),
             identities: Mutex::new(HashMap::new()),
+            memberships: Mutex::new(HashMap::new()),
             listings: Mutex::new(HashMap::new()),
         }
     }
@@ -76,6 +78,21 @@ impl CredentialValidator {
             &self.identities,
             key,
             || async { self.client.user(&auth, cancel).await },
+            |r| is_transient(&r.result),
+        )
+        .await
+    }
+
+    /// The workspaces the credential's account is a member of: the one
+    /// answer to "can it see workspace X", since Bitbucket lists a
+    /// workspace's public repositories to anyone.
+    pub(crate) async fn memberships(&self, check: &CredentialCheck, cancel: &CancellationToken) -> MembershipReply {
+        let key = self.credential_key(check);
+        let auth = check.auth();
+        single_flight(
+            &self.memberships,
+            key,
+            || async { self.client.user_workspaces(&auth, cancel).await },
             |r| is_transient(&r.result),
         )
         .await

@@ -214,7 +214,38 @@ impl CredentialValidator {
         }
         let mut visible = BTreeSet::new();
         let mut first_repo: Option<(String, String)> = None;
+        let members_of = if workspaces.is_empty() {
+            None
+        } else {
+            match self.memberships(check, cancel).await.result {
+                Ok(access) => Some(
+                    access
+                        .iter()
+                        .map(|a| a.workspace.slug.to_lowercase())
+                        .collect::<BTreeSet<String>>(),
+                ),
+                // Workspace and repository access tokens are not accounts
+                // and have no memberships; their repository listing says
+                // what they can read.
+                Err(BitbucketError::Forbidden { .. }) if is_access_token => None,
+                // Already reported from the granted scopes.
+                Err(BitbucketError::Forbidden { .. })
+                    if report.problems.iter().any(|p| p.kind == ProblemKind::MissingScopes) =>
+                {
+                    return report
+                }
+                Err(e) => {
+                    let problem = identity_problem(check, &e);
+                    report.problems.push(problem);
+                    return report;
+                }
+            }
+        };
         for ws in &workspaces {
+            if members_of.as_ref().is_some_and(|m| !m.contains(ws)) {
+                report.problems.push(not_a_member(check, ws));
+                continue;
+            }
             let listing = self.repositories(check, ws, cancel).await;
             match &listing.result {
                 Ok(repos) => {
@@ -360,13 +391,10 @@ fn identity_problem(check: &CredentialCheck, e: &BitbucketError) -> Problem {
     }
 }
 
-fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> Problem {
-    if let Some(p) = could_not_check(check, e) {
-        return p;
-    }
-    let who = &check.username;
-    // Put the problem on the first input that named this workspace.
-    let subject = check
+/// Where a problem with workspace `ws` belongs: the first input that named
+/// it, a listed workspace or a repository in it.
+fn workspace_subject(check: &CredentialCheck, ws: &str) -> Subject {
+    check
         .workspaces
         .iter()
         .position(|w| w.eq_ignore_ascii_case(ws))
@@ -378,7 +406,29 @@ fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> P
                 .position(|r| r.split('/').next().is_some_and(|w| w.eq_ignore_ascii_case(ws)))
                 .map(Subject::Repository)
         })
-        .unwrap_or(Subject::Secret);
+        .unwrap_or(Subject::Secret)
+}
+
+/// The account is not a member of `ws`. Bitbucket still lists the
+/// workspace's public repositories to it, but SEI ingests nothing there.
+fn not_a_member(check: &CredentialCheck, ws: &str) -> Problem {
+    let who = &check.username;
+    Problem {
+        kind: ProblemKind::WorkspaceNotVisible,
+        subject: workspace_subject(check, ws),
+        summary: format!("{who} is not a member of workspace {ws}."),
+        detail: format!(
+            "Bitbucket does not list {ws} among the workspaces of {who} (GET /2.0/user/workspaces). Its public repositories are readable by anyone, but SEI ingests a workspace only for its members: add {who} to {ws}, or check the workspace slug."
+        ),
+    }
+}
+
+fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> Problem {
+    if let Some(p) = could_not_check(check, e) {
+        return p;
+    }
+    let who = &check.username;
+    let subject = workspace_subject(check, ws);
     match e {
         BitbucketError::Forbidden { required, .. } if !required.is_empty() => identity_problem(check, e),
         BitbucketError::NotFound { .. } | BitbucketError::Forbidden { .. } => Problem {
@@ -403,3 +453,4 @@ pub(crate) fn is_transient(result: &Result<impl Sized, BitbucketError>) -> bool 
 /// What the cache keeps per credential, and per credential and workspace.
 pub(crate) type IdentityReply = crate::clients::bitbucket::Reply<User>;
 pub(crate) type ListingReply = crate::clients::bitbucket::Reply<Vec<Repository>>;
+pub(crate) type MembershipReply = crate::clients::bitbucket::Reply<Vec<crate::clients::bitbucket::WorkspaceAccess>>;

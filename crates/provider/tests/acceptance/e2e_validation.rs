@@ -186,5 +186,44 @@ fn plan_of_30_integrations_sharing_2_credentials_stays_in_budget() {
         "{}",
         tf.sandbox.counters()
     );
-    assert_eq!(calls, 4, "{}", tf.sandbox.counters());
+    assert_eq!(calls, 6, "{}", tf.sandbox.counters());
+}
+
+/// Bitbucket lists globex's public repository to anyone; ops is not a
+/// member of globex, so SEI would ingest nothing there.
+#[test]
+fn a_credential_that_is_not_a_member_fails_on_its_workspace_and_repository_lines() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.config(&format!(
+        r#"{}
+resource "sei_bitbucket_credential" "ops" {{
+  auth_type   = "api_token"
+  username    = "{}"
+  password_wo = var.first
+  workspaces  = ["globex"]
+}}
+"#,
+        config(OPS, None, r#"["globex/sdk"]"#),
+        OPS.0
+    ));
+    let errors = failing_plan(&tf);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let summary = format!("{} is not a member of workspace globex.", OPS.0);
+    for d in &errors {
+        assert_eq!(d["summary"], summary.as_str(), "{d}");
+        assert!(
+            diag_text(d).contains("public repositories are readable by anyone"),
+            "{d}"
+        );
+    }
+    let lines: Vec<u64> = errors.iter().map(diag_line).collect();
+    assert!(
+        lines.contains(&line_of(&tf, "repositories = [\"globex/sdk\"]")),
+        "{errors:?}"
+    );
+    assert!(
+        lines.contains(&line_of(&tf, "workspaces  = [\"globex\"]")),
+        "{errors:?}"
+    );
 }

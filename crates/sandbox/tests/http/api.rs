@@ -403,13 +403,53 @@ async fn bitbucket_auth_kinds_scopes_and_removed_endpoints() {
     }
     assert_eq!(pages, 2);
     assert_eq!(names, ["acme/api", "acme/web", "acme/infra", "acme/docs"]);
-    let r = c
+    // Bitbucket lists a workspace's public repositories to anyone: a
+    // non-member, and a caller without credentials. Only role=member, and
+    // /user/workspaces, tell membership.
+    let full_names = |v: Value| -> Vec<String> {
+        v["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["full_name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let non_member = c
         .get(format!("{bb}/repositories/globex"))
         .basic_auth(OPS.0, Some(OPS.1))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(non_member.status(), StatusCode::OK);
+    assert_eq!(full_names(non_member.json().await.unwrap()), ["globex/sdk"]);
+    let anonymous = c.get(format!("{bb}/repositories/globex")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::OK);
+    assert_eq!(full_names(anonymous.json().await.unwrap()), ["globex/sdk"]);
+    let as_member = c
+        .get(format!("{bb}/repositories/globex?role=member"))
+        .basic_auth(OPS.0, Some(OPS.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(full_names(as_member.json().await.unwrap()), Vec::<String>::new());
+    let memberships: Value = c
+        .get(format!("{bb}/user/workspaces"))
+        .basic_auth(OPS.0, Some(OPS.1))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slugs: Vec<&str> = memberships["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["workspace"]["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["acme"]);
+    let unknown = c.get(format!("{bb}/repositories/nowhere")).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
