@@ -15,7 +15,7 @@ use tfplugin::schema::validators::OneOf;
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
-use super::{known_secret, now_rfc3339, report_diagnostics, sorted_set};
+use super::{as_warnings, known_secret, now_rfc3339, report_diagnostics, sorted_set};
 use crate::provider::{Ctx, Services};
 use crate::secret::Secret;
 use crate::validate::{AuthType, CredentialCheck, CredentialReport};
@@ -285,16 +285,29 @@ impl Resource<Services> for BitbucketCredentialResource {
 
     async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan<CredentialModel>) {
         plan.planned.id = plan.config.credential_id();
+        let inputs_changed = plan
+            .prior
+            .as_ref()
+            .is_none_or(|prior| prior.inputs() != plan.planned.inputs());
         let report = match plan.config.check() {
             Some((check, path)) if ctx.services.config.validate_credentials => {
                 let report = ctx.services.validator.check(&check, &ctx.cancel).await;
-                plan.diags.extend(check_diagnostics(&report, &path));
+                let diags = check_diagnostics(&report, &path);
+                plan.diags.extend(if inputs_changed {
+                    diags
+                } else {
+                    // The same credential as in state: a plan that may be
+                    // the refresh before a destroy must not fail on it.
+                    as_warnings(
+                        diags,
+                        "The configuration is unchanged, so the plan goes on; applying it checks the credential again and fails until it is fixed.",
+                    )
+                });
                 Some(report)
             }
             _ => None,
         };
         let Some(prior) = &plan.prior else { return };
-        let inputs_changed = prior.inputs() != plan.planned.inputs();
         let facts_changed = report
             .as_ref()
             .is_some_and(|r| !r.could_not_check() && !Facts::from_report(r).same_as(&prior.facts));
@@ -307,11 +320,10 @@ impl Resource<Services> for BitbucketCredentialResource {
             plan.planned.facts = prior.facts.clone();
             plan.planned.validated_at = prior.validated_at.clone();
         }
-        if was_invalid {
-            // Refresh found the credential invalid: replace it, so the user
-            // sees the failure and a fresh check.
-            plan.requires_replace.push(AttributePath::attr("valid"));
-        }
+        // A credential refresh found invalid is checked again by an update
+        // in place, not replaced: the create half of a replacement has no
+        // prior state, so its check would be an error even in the refresh
+        // Terraform runs before a destroy, and block the decommission.
     }
 
     async fn create(
@@ -369,7 +381,7 @@ impl Resource<Services> for BitbucketCredentialResource {
                     path.clone(),
                     format!("Credential is no longer valid: {}", p.summary),
                     format!(
-                        "{} The next plan will replace this credential and check it again.",
+                        "{} The next plan checks it again, and applying it fails until the credential is fixed.",
                         p.detail
                     ),
                 );

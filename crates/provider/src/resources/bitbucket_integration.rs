@@ -18,7 +18,7 @@ use tfplugin::schema::validators::{EachString, HttpUrl, NoSurroundingSpace, Stri
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
-use super::{known_secret, report_diagnostics, sorted_set};
+use super::{as_warnings, known_secret, report_diagnostics, sorted_set};
 use crate::clients::sei::{
     ApiKeyEntry, CreateOptions, Credentials, FetchFlags, Integration, IntegrationRequest, IntegrationSpec,
 };
@@ -390,7 +390,19 @@ impl Resource<Services> for BitbucketIntegrationResource {
     }
 
     async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan<IntegrationModel>) {
-        plan.diags.extend(self.check_credentials(ctx, &plan.config).await);
+        let checked = self.check_credentials(ctx, &plan.config).await;
+        let sends_credentials = plan
+            .prior
+            .as_ref()
+            .is_none_or(|prior| must_resend(prior, &plan.planned));
+        plan.diags.extend(if sends_credentials {
+            checked
+        } else {
+            as_warnings(
+                checked,
+                "This plan sends SEI no credentials, so it goes on; SEI's ingestion with them will fail until they are fixed and credentials_version is bumped.",
+            )
+        });
         let Some(prior) = &plan.prior else {
             plan.planned.record.description = plan.config.record.description.clone();
             plan.planned.record.authentication = plan.config.authentication_for();

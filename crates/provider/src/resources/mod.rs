@@ -50,6 +50,26 @@ pub(crate) fn report_diagnostics(
     diags
 }
 
+/// The check's errors as warnings, for an object this plan sends no
+/// credentials for. Terraform's refresh before a destroy is a normal plan
+/// that the provider cannot tell from `terraform plan`, and an error there
+/// blocks the destroy: people decommission exactly when tokens are revoked.
+pub(crate) fn as_warnings(diags: Diagnostics, why: &str) -> Diagnostics {
+    Diagnostics(
+        diags
+            .0
+            .into_iter()
+            .map(|mut d| {
+                if d.severity == tfplugin::diag::Severity::Error {
+                    d.severity = tfplugin::diag::Severity::Warning;
+                    d.detail = format!("{} {why}", d.detail);
+                }
+                d
+            })
+            .collect(),
+    )
+}
+
 /// Which of `password_wo` / `password` carries a secret, with the path of
 /// that attribute under `base`. `None` while it is unknown or neither is set.
 pub(crate) fn known_secret(

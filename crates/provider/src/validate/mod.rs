@@ -153,6 +153,9 @@ impl CredentialReport {
 
 const API_TOKEN_HELP: &str = "Create an Atlassian API token with scopes: id.atlassian.com → Security → API tokens → \"Create API token with scopes\", choose the Bitbucket app, and grant read:user:bitbucket, read:workspace:bitbucket, read:project:bitbucket, read:repository:bitbucket and read:pullrequest:bitbucket. Then use auth_type = \"api_token\" with the Atlassian account's email address as username.";
 
+/// For the rare run that must go on with a credential Bitbucket refuses.
+const SKIP_CHECK_HINT: &str = "To run without this live check (for example while a token is being rotated), set validate_credentials = false in the provider block, or SEI_VALIDATE_CREDENTIALS=false.";
+
 impl CredentialValidator {
     /// Checks one credential. Never fails: every outcome is in the report.
     pub async fn check(&self, check: &CredentialCheck, cancel: &CancellationToken) -> CredentialReport {
@@ -357,7 +360,7 @@ fn identity_problem(check: &CredentialCheck, e: &BitbucketError) -> Problem {
                 kind: ProblemKind::InvalidCredential,
                 subject: Subject::Secret,
                 summary: format!("Bitbucket rejected the credential for {who}."),
-                detail,
+                detail: format!("{detail} {SKIP_CHECK_HINT}"),
             }
         }
         BitbucketError::Forbidden {

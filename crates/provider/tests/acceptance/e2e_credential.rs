@@ -73,7 +73,7 @@ fn write_only_credential_create_empty_plan_and_version_bump() {
 }
 
 #[test]
-fn revoked_stored_password_shows_on_refresh_then_fails_the_plan_on_its_line() {
+fn revoked_stored_password_shows_on_refresh_warns_at_plan_and_fails_the_apply_on_its_line() {
     let Some(mut tf) = Tf::new() else { return };
     tf.set_env("TF_VAR_ops_password", OPS.1);
     tf.config(STORED);
@@ -95,11 +95,25 @@ fn revoked_stored_password_shows_on_refresh_then_fails_the_plan_on_its_line() {
     );
     assert_eq!(tf.attrs("sei_bitbucket_credential.ops")["valid"], false);
 
-    let out = tf.plan_json();
+    // The plan checks it again and says so on its line, as a warning: the
+    // same plan runs as the refresh before a destroy, which must not fail.
+    let out = tf.run(&["plan", "-json", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(out.code, 2, "an update in place that checks again:\n{}", out.all());
+    let warnings = out.warnings();
+    let revoked = warnings
+        .iter()
+        .find(|w| diag_text(w).contains("401"))
+        .unwrap_or_else(|| panic!("{warnings:?}"));
+    assert_eq!(diag_line(revoked), line_of(&tf, "password   = var.ops_password"));
+    assert!(diag_text(revoked).contains("validate_credentials = false"), "{revoked}");
+    // Applying it fails on the same line, and keeps the state as it was.
+    let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(diag_text(&errors[0]).contains("401"), "{errors:?}");
     assert_eq!(diag_line(&errors[0]), line_of(&tf, "password   = var.ops_password"));
+    assert_eq!(tf.attrs("sei_bitbucket_credential.ops")["valid"], false);
 }
 
 #[test]
@@ -289,4 +303,66 @@ output "valid" {{ value = data.sei_bitbucket_credential_check.ops.valid }}
     let all = out.all();
     assert!(!all.contains("bbat_"), "no access token in TF_LOG=trace output");
     assert!(!tf.state_text().contains("bbat_"), "no access token in state");
+}
+
+/// People decommission exactly when tokens are revoked: destroy must work.
+#[test]
+fn destroy_after_every_token_was_revoked_exits_0_and_leaves_no_record() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_ops_token", OPS.1);
+    tf.set_env("TF_VAR_ci_password", CI.1);
+    tf.config(
+        r#"
+variable "ops_token" {
+  type      = string
+  ephemeral = true
+}
+variable "ci_password" {
+  type      = string
+  sensitive = true
+}
+resource "sei_bitbucket_credential" "wo" {
+  auth_type   = "api_token"
+  username    = "ops@acme.example"
+  password_wo = var.ops_token
+  workspaces  = ["acme"]
+}
+resource "sei_bitbucket_credential" "stored" {
+  auth_type  = "api_token"
+  username   = "ci@acme.example"
+  password   = var.ci_password
+  workspaces = ["acme"]
+}
+resource "sei_bitbucket_integration" "prod" {
+  name         = "bb-decommission"
+  repositories = ["acme/api"]
+  credential {
+    username    = "ops@acme.example"
+    password_wo = var.ops_token
+  }
+  credential {
+    username = "ci@acme.example"
+    password = var.ci_password
+  }
+}
+"#,
+    );
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.prod")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tf.sandbox.revoke(OPS.0);
+    tf.sandbox.revoke(CI.0);
+    let out = tf.run(&["destroy", "-auto-approve", "-json", "-input=false"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // The stored password is re-checked on refresh: a warning, never an error.
+    assert!(out.errors().is_empty(), "{:?}", out.errors());
+    assert_eq!(tf.sandbox.integration(&id).0, 404);
+    assert_eq!(
+        tf.state()["resources"].as_array().map_or(0, Vec::len),
+        0,
+        "{}",
+        tf.state_text()
+    );
 }
