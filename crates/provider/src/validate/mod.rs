@@ -164,7 +164,24 @@ impl CredentialValidator {
             ..CredentialReport::default()
         };
         let who = &check.username;
-        let identity = self.identity(check, cancel).await;
+        // Workspaces to look into: those listed, then those of repositories.
+        let mut workspaces: Vec<String> = Vec::new();
+        let repo_workspaces = check.repositories.iter().filter_map(|r| r.split('/').next());
+        for ws in check.workspaces.iter().map(String::as_str).chain(repo_workspaces) {
+            let ws = ws.to_lowercase();
+            if !ws.is_empty() && !workspaces.contains(&ws) {
+                workspaces.push(ws);
+            }
+        }
+        // Identity and memberships do not depend on each other: one round
+        // trip for both, which is what a plan at real latency waits for.
+        let (identity, memberships) = futures::join!(self.identity(check, cancel), async {
+            if workspaces.is_empty() {
+                None
+            } else {
+                Some(self.memberships(check, cancel).await)
+            }
+        });
         if let Some(t) = &identity.facts.credential_type {
             report.credential_type = Some(t.clone());
         }
@@ -206,21 +223,11 @@ impl CredentialValidator {
             None => false,
         };
 
-        // Workspaces to look into: those listed, then those of repositories.
-        let mut workspaces: Vec<String> = Vec::new();
-        let repo_workspaces = check.repositories.iter().filter_map(|r| r.split('/').next());
-        for ws in check.workspaces.iter().map(String::as_str).chain(repo_workspaces) {
-            let ws = ws.to_lowercase();
-            if !ws.is_empty() && !workspaces.contains(&ws) {
-                workspaces.push(ws);
-            }
-        }
         let mut visible = BTreeSet::new();
         let mut first_repo: Option<(String, String)> = None;
-        let members_of = if workspaces.is_empty() {
-            None
-        } else {
-            match self.memberships(check, cancel).await.result {
+        let members_of = match memberships {
+            None => None,
+            Some(reply) => match reply.result {
                 Ok(access) => Some(
                     access
                         .iter()
@@ -242,7 +249,7 @@ impl CredentialValidator {
                     report.problems.push(problem);
                     return report;
                 }
-            }
+            },
         };
         for ws in &workspaces {
             if members_of.as_ref().is_some_and(|m| !m.contains(ws)) {
