@@ -224,8 +224,14 @@ impl IntegrationModel {
 
     /// State from an SEI record; what SEI never returns comes from `self`.
     fn with_record(&self, rec: &Integration) -> IntegrationModel {
+        let mut record = IntegrationRecord::from(rec);
+        // `description = ""` means "none": SEI stores none, and state keeps
+        // the configured "" so that the plan after apply is empty.
+        if rec.description.as_deref().is_none_or(str::is_empty) && self.record.description.as_deref() == Some("") {
+            record.description = Val::Known(String::new());
+        }
         IntegrationModel {
-            record: IntegrationRecord::from(rec),
+            record,
             credential: match &self.credential {
                 Val::Null => Val::Known(Vec::new()),
                 c => c.clone(),

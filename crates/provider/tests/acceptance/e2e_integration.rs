@@ -527,3 +527,106 @@ output "urls" {
     let (_, record) = tf.sandbox.integration(&id);
     assert_eq!(record["url"], "https://bitbucket.org");
 }
+
+/// Only SEI's own not-found answer for an id means "gone": a wrong endpoint
+/// path or a proxy's HTML 404 is an error naming `endpoint`, and neither
+/// state nor SEI changes.
+#[test]
+fn a_404_that_is_not_seis_own_answer_fails_naming_endpoint_and_loses_nothing() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.config(
+        r#"
+resource "sei_bitbucket_integration" "sat" {
+  name      = "bb-honest"
+  satellite = true
+}
+"#,
+    );
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_integration.sat")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let state_before = tf.attrs("sei_bitbucket_integration.sat");
+    let right = tf.sandbox.sei_endpoint();
+    let wrong = right.replace("/sei/api", "/gateway/sei/api");
+
+    let expect_endpoint_error = |tf: &Tf, args: &[&str], url_part: &str| {
+        let out = tf.run(args);
+        assert_eq!(out.code, 1, "{}", out.all());
+        let errors = out.errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let text = diag_text(&errors[0]);
+        assert!(text.contains("`endpoint` (SEI_ENDPOINT)"), "{text}");
+        assert!(text.contains(url_part), "{text}");
+        assert!(!text.contains("Could not find"), "{text}");
+    };
+    tf.set_env("SEI_ENDPOINT", &wrong);
+    let wrong_url = format!("{wrong}/v1/integrations/{id}");
+    expect_endpoint_error(&tf, &["plan", "-json", "-input=false"], &wrong_url);
+    expect_endpoint_error(&tf, &["apply", "-auto-approve", "-json", "-input=false"], &wrong_url);
+    assert_eq!(tf.attrs("sei_bitbucket_integration.sat"), state_before);
+
+    // A proxy in front of the right endpoint answers one GET with HTML.
+    tf.set_env("SEI_ENDPOINT", &right);
+    tf.sandbox.fault(
+        json!({"method": "GET", "path": format!("/sei/api/v1/integrations/{id}"),
+                            "status": 404, "count": 1,
+                            "body": "<html><head><title>404 Not Found</title></head><body>nginx</body></html>"}),
+    );
+    expect_endpoint_error(
+        &tf,
+        &["apply", "-auto-approve", "-json", "-input=false"],
+        &format!("{right}/v1/integrations/{id}"),
+    );
+    assert_eq!(tf.attrs("sei_bitbucket_integration.sat"), state_before);
+    assert_eq!(tf.sandbox.integration(&id).0, 200, "SEI still holds it");
+    tf.sandbox.send("DELETE", "/_sandbox/faults", None);
+    tf.assert_empty_plan();
+}
+
+/// `description = ""` means "no description": accepted while SEI holds none,
+/// refused at plan on its line once SEI holds one it cannot clear.
+#[test]
+fn an_empty_description_applies_replans_empty_and_is_refused_when_sei_holds_one() {
+    let Some(tf) = Tf::new() else { return };
+    tf.config(
+        r#"
+resource "sei_bitbucket_integration" "sat" {
+  name        = "bb-no-description"
+  description = ""
+  satellite   = true
+}
+"#,
+    );
+    tf.apply();
+    assert_eq!(tf.attrs("sei_bitbucket_integration.sat")["description"], "");
+    let id = tf.attrs("sei_bitbucket_integration.sat")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, record) = tf.sandbox.integration(&id);
+    assert!(
+        record.get("description").is_none_or(|d| d.is_null() || d == ""),
+        "{record}"
+    );
+    tf.assert_empty_plan();
+
+    // Someone sets a description in the SEI UI.
+    let (status, _) = tf.sandbox.send(
+        "PUT",
+        &format!("/sei/api/v1/integrations/{id}"),
+        Some(
+            json!({"name": "bb-no-description", "description": "set in the UI", "tags": [],
+                    "metadata": record["metadata"].clone()}),
+        ),
+    );
+    assert_eq!(status, 200);
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["summary"], "SEI cannot clear a description");
+    assert!(diag_text(&errors[0]).contains("\"set in the UI\""), "{errors:?}");
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "description = \"\""));
+}
