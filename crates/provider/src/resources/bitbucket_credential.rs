@@ -262,6 +262,15 @@ impl Resource<Services> for BitbucketCredentialResource {
     type Model = CredentialModel;
 
     fn validate(&self, config: &CredentialModel, diags: &mut Diagnostics) {
+        if let (Some("api_token"), Some(username)) = (config.auth_type.as_deref(), config.username.as_deref()) {
+            if !username.contains('@') {
+                diags.error_at(
+                    AttributePath::attr("username"),
+                    "An API token needs the account's email",
+                    format!("An Atlassian API token signs in with the Atlassian account's email address; {username:?} is not one. Set username to the email, or auth_type = \"app_password\" for a legacy App Password (removed by Bitbucket on 2026-07-28)."),
+                );
+            }
+        }
         match (config.password.is_null(), config.password_wo.is_null()) {
             (false, false) => diags.error_at(
                 AttributePath::attr("password_wo"),

@@ -18,7 +18,7 @@ use tfplugin::schema::validators::{EachString, HttpUrl, NoSurroundingSpace, Stri
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
-use super::{as_warnings, known_secret, report_diagnostics, sorted_set};
+use super::{as_warnings, known_secret, report_diagnostics, sei_error, sorted_set};
 use crate::clients::sei::{
     ApiKeyEntry, CreateOptions, Credentials, FetchFlags, Integration, IntegrationRequest, IntegrationSpec,
 };
@@ -26,7 +26,7 @@ use crate::clients::SeiError;
 use crate::integration::{IntegrationRecord, APPLICATION, DEFAULT_URL};
 use crate::provider::{Ctx, Services};
 use crate::secret::Secret;
-use crate::validate::{AuthType, CredentialCheck};
+use crate::validate::{AuthType, CredentialCheck, CredentialReport, ProblemKind};
 
 /// `sei_bitbucket_integration`'s configuration and state: SEI's record,
 /// plus what SEI never returns (credentials) or acts on at create only.
@@ -277,6 +277,31 @@ fn remote_changed(prior: &IntegrationModel, planned: &IntegrationModel) -> bool 
     prior.remote() != planned.remote() || IntegrationModel::resumes_ingestion(prior, planned)
 }
 
+/// A `credential` block has no `auth_type`: a username that is not an
+/// email makes Bitbucket read the secret as an App Password. Say what fits
+/// a block instead of the resource-level advice.
+fn explain_block_username(check: &CredentialCheck, report: &mut CredentialReport) {
+    let who = &check.username;
+    if who.contains('@') {
+        return;
+    }
+    for p in report
+        .problems
+        .iter_mut()
+        .filter(|p| p.kind == ProblemKind::InvalidCredential)
+    {
+        p.detail = if check.secret.expose().starts_with("ATATT") {
+            format!(
+                "Bitbucket answered 401 Unauthorized for {who}. This password is an Atlassian API token (ATATT…), and an API token signs in with the Atlassian account's email address, not with {who:?}: set username to that email in this credential block."
+            )
+        } else {
+            format!(
+                "Bitbucket answered 401 Unauthorized for {who}. A username that is not an email address makes Bitbucket read the password as an App Password, and Bitbucket removed App Passwords on 2026-07-28. Create an Atlassian API token with scopes: id.atlassian.com → Security → API tokens → \"Create API token with scopes\", choose the Bitbucket app, and grant read:user:bitbucket, read:workspace:bitbucket, read:project:bitbucket, read:repository:bitbucket and read:pullrequest:bitbucket. Then set this block's username to the Atlassian account's email address and its password to the token."
+            )
+        };
+    }
+}
+
 fn check_repository(s: &str) -> Result<(), String> {
     match s.split_once('/') {
         Some((ws, repo)) if !ws.is_empty() && !repo.is_empty() && !repo.contains('/') && s.trim() == s => Ok(()),
@@ -321,31 +346,11 @@ impl BitbucketIntegrationResource {
         )
         .await;
         let repos_path = AttributePath::attr("repositories");
-        for ((_, path), report) in checks.iter().zip(reports) {
+        for ((check, path), mut report) in checks.iter().zip(reports) {
+            explain_block_username(check, &mut report);
             diags.extend(report_diagnostics(&report, path, &repos_path, &repos_path));
         }
         diags
-    }
-}
-
-fn sei_error(summary: &str, e: &SeiError, path: Option<AttributePath>) -> Diagnostic {
-    let detail = match e {
-        SeiError::NameConflict { name, existing_id } => format!(
-            "An integration named {name:?} already exists in SEI, with id {existing_id}. Names are unique per account. To manage the existing integration with Terraform, import it:\n\n  terraform import <resource address> {existing_id}\n\nor add an import block: import {{ to = <resource address>, id = \"{existing_id}\" }}. Otherwise choose another name."
-        ),
-        SeiError::PreflightFailed { checks } => {
-            let lines: Vec<String> = checks.iter().map(|c| format!("- {}: {}", c.name, c.error)).collect();
-            format!(
-                "SEI's preflight check (\"Validate Connection\") failed:\n{}\nFix the credentials, or set skip_preflight = true to create the integration anyway.",
-                lines.join("\n")
-            )
-        }
-        other => other.to_string(),
-    };
-    let d = Diagnostic::error(summary, detail);
-    match path {
-        Some(p) => d.at(p),
-        None => d,
     }
 }
 
@@ -368,7 +373,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
         match forms.len() {
             0 if !config.record.satellite.is_unknown() => diags.error(
                 "Missing credentials",
-                "Give SEI credentials in exactly one form: one or more `credential` blocks, `oauth_code_wo`, or `satellite = true` for an on-premises satellite.",
+                "Give SEI credentials in exactly one form: one or more `credential` blocks, `oauth_code_wo`, or `satellite = true` for an on-premises satellite. For an integration imported from SEI with `authentication = \"api_key\"` or `\"multiple_api_keys\"`, add one `credential` block per Bitbucket account SEI should use (`username` = the account's Atlassian email, and `password_wo` or `password`): SEI never returns credentials, not even usernames, so the first apply after the import sends the configured ones.",
             ),
             0 | 1 => {}
             _ => diags.error_at(
@@ -464,7 +469,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
             Ok(c) => c,
             Err(e) => {
                 let path = matches!(e, SeiError::NameConflict { .. }).then(|| AttributePath::attr("name"));
-                diags.push(sei_error("Cannot create the integration", &e, path));
+                diags.push(sei_error(ctx, "Cannot create the integration", &e, path));
                 return None;
             }
         };
@@ -474,7 +479,12 @@ impl Resource<Services> for BitbucketIntegrationResource {
             Err(e) => {
                 // Created but unreadable: keep what we know, so Terraform
                 // tracks the record instead of orphaning it.
-                diags.push(sei_error("Created the integration, but cannot read it back", &e, None));
+                diags.push(sei_error(
+                    ctx,
+                    "Created the integration, but cannot read it back",
+                    &e,
+                    None,
+                ));
                 Some(planned.with_record(&created))
             }
         }
@@ -493,7 +503,12 @@ impl Resource<Services> for BitbucketIntegrationResource {
         let current = match sei.get(&id, &ctx.cancel).await {
             Ok(c) => c,
             Err(e) => {
-                diags.push(sei_error("Cannot read the integration before updating it", &e, None));
+                diags.push(sei_error(
+                    ctx,
+                    "Cannot read the integration before updating it",
+                    &e,
+                    None,
+                ));
                 return None;
             }
         };
@@ -509,14 +524,19 @@ impl Resource<Services> for BitbucketIntegrationResource {
                 IntegrationModel::resumes_ingestion(&prior, &planned),
             );
             if let Err(e) = sei.update(&id, &body, &ctx.cancel).await {
-                diags.push(sei_error("Cannot update the integration", &e, None));
+                diags.push(sei_error(ctx, "Cannot update the integration", &e, None));
                 return None;
             }
         }
         match sei.get(&id, &ctx.cancel).await {
             Ok(rec) => Some(planned.with_record(&rec)),
             Err(e) => {
-                diags.push(sei_error("Updated the integration, but cannot read it back", &e, None));
+                diags.push(sei_error(
+                    ctx,
+                    "Updated the integration, but cannot read it back",
+                    &e,
+                    None,
+                ));
                 None
             }
         }
@@ -529,7 +549,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
         };
         ctx.services.records.invalidate(id);
         if let Err(e) = ctx.services.sei.delete(id, &ctx.cancel).await {
-            diags.push(sei_error("Cannot delete the integration", &e, None));
+            diags.push(sei_error(ctx, "Cannot delete the integration", &e, None));
         }
     }
 
@@ -553,7 +573,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
                 None
             }
             Err(e) => {
-                diags.push(sei_error("Cannot read the integration", &e, None));
+                diags.push(sei_error(ctx, "Cannot read the integration", &e, None));
                 Some(state)
             }
         }
@@ -568,7 +588,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
                     "No such integration",
                     format!("SEI has no integration named {:?} in this account.", name.trim()),
                 )),
-                Err(e) => Err(sei_error("Cannot look the integration up", &e, None)),
+                Err(e) => Err(sei_error(ctx, "Cannot look the integration up", &e, None)),
             }
         } else if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) {
             match sei.get(id, &ctx.cancel).await {
@@ -577,7 +597,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
                     "No such integration",
                     format!("SEI has no integration with id {id} in this account."),
                 )),
-                Err(e) => Err(sei_error("Cannot read the integration", &e, None)),
+                Err(e) => Err(sei_error(ctx, "Cannot read the integration", &e, None)),
             }
         } else {
             Err(Diagnostic::error(

@@ -7,13 +7,14 @@ mod bitbucket_integration;
 use std::sync::Arc;
 
 use tfplugin::codec::AttributePath;
-use tfplugin::diag::Diagnostics;
+use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::framework::{resource, DynResource};
 use tfplugin::Val;
 
 pub use bitbucket_credential::{BitbucketCredentialResource, CredentialModel};
 pub use bitbucket_integration::{BitbucketIntegrationResource, IntegrationModel};
 
+use crate::clients::SeiError;
 use crate::provider::Services;
 use crate::secret::Secret;
 use crate::validate::{CredentialReport, Subject};
@@ -48,6 +49,48 @@ pub(crate) fn report_diagnostics(
         }
     }
     diags
+}
+
+/// An SEI failure as the user should read it: what went wrong, and which
+/// setting to look at.
+pub(crate) fn sei_error(
+    ctx: &crate::provider::Ctx,
+    summary: &str,
+    e: &SeiError,
+    path: Option<AttributePath>,
+) -> Diagnostic {
+    let config = &ctx.services.config;
+    let detail = match e {
+        SeiError::NameConflict { name, existing_id } => format!(
+            "An integration named {name:?} already exists in SEI, with id {existing_id}, and SEI names are unique per account. To manage that integration with this resource, import it with an import block:\n\n  import {{\n    to = <this resource's address>\n    id = \"{existing_id}\"\n  }}\n\nor on the command line: terraform import <this resource's address> {existing_id}. Otherwise choose another name. If this create replaces an integration under create_before_destroy, the replacement cannot take the old name while the old record exists: give it a new name, or drop create_before_destroy."
+        ),
+        SeiError::PreflightFailed { checks } => {
+            let lines: Vec<String> = checks.iter().map(|c| format!("- {}: {}", c.name, c.error)).collect();
+            format!(
+                "SEI's preflight check (\"Validate Connection\") failed:\n{}\nFix the credentials, or set skip_preflight = true to create the integration anyway.",
+                lines.join("\n")
+            )
+        }
+        SeiError::Unauthorized { .. } => {
+            let account = match &config.account_id {
+                Some(a) => format!("the account id {a:?} (`account_id` / SEI_ACCOUNT_ID)"),
+                None => "the account id (`account_id` / SEI_ACCOUNT_ID, not set)".to_string(),
+            };
+            format!(
+                "{e}. Harness answers 401 both for a wrong key and for a key of another account: check the key (`api_key` / SEI_API_KEY) and {account}."
+            )
+        }
+        SeiError::Transport(_) => format!(
+            "{e}. Check the provider's `endpoint` (SEI_ENDPOINT), now {}.",
+            crate::clients::sei::redacted(&config.endpoint)
+        ),
+        other => other.to_string(),
+    };
+    let d = Diagnostic::error(summary, detail);
+    match path {
+        Some(p) => d.at(p),
+        None => d,
+    }
 }
 
 /// The check's errors as warnings, for an object this plan sends no

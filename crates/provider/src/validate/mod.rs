@@ -270,12 +270,15 @@ impl CredentialValidator {
                         if repo_listed(repos, full) {
                             first_repo.get_or_insert_with(|| (rws.to_string(), slug.to_string()));
                         } else {
+                            let suggestion = closest(repos.iter().map(|r| r.full_name.as_str()), full)
+                                .map(|c| format!(" Did you mean {c}?"))
+                                .unwrap_or_default();
                             report.problems.push(Problem {
                                 kind: ProblemKind::RepositoryNotFound,
                                 subject: Subject::Repository(j),
                                 summary: format!("Repository {full} is not visible to {who}."),
                                 detail: format!(
-                                    "Bitbucket lists {} repositories in workspace {ws} for {who}, and {full} is not one of them. Check the name, or give this account access to it: SEI uses every credential of an integration in turn, so each one must see every listed repository.",
+                                    "Bitbucket lists {} repositories in workspace {ws} for {who}, and {full} is not one of them.{suggestion} Check the name, or give this account access to it: SEI uses every credential of an integration in turn, so each one must see every listed repository.",
                                     repos.len()
                                 ),
                             });
@@ -310,6 +313,33 @@ impl CredentialValidator {
     }
 }
 
+/// The candidate within two edits of `wanted` (ignoring case), closest
+/// first: a likely typo.
+fn closest<'a>(candidates: impl Iterator<Item = &'a str>, wanted: &str) -> Option<&'a str> {
+    let wanted = wanted.to_lowercase();
+    candidates
+        .map(|c| (edit_distance(&c.to_lowercase(), &wanted), c))
+        .filter(|(d, _)| (1..=2).contains(d))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn repo_listed(repos: &[Repository], full: &str) -> bool {
     repos.iter().any(|r| r.full_name.eq_ignore_ascii_case(full))
 }
@@ -341,7 +371,11 @@ fn could_not_check(check: &CredentialCheck, e: &BitbucketError) -> Option<Proble
                 kind: ProblemKind::Unreachable,
                 subject: Subject::Secret,
                 summary: format!("Could not check the credential for {who}."),
-                detail: format!("{e}. This does not mean the credential is invalid."),
+                detail: if matches!(e, BitbucketError::Transport(_)) {
+                    format!("{e}. This does not mean the credential is invalid. If Bitbucket cannot be reached at all, check the provider's `bitbucket_api_url` (BITBUCKET_API_URL).")
+                } else {
+                    format!("{e}. This does not mean the credential is invalid.")
+                },
             })
         }
         _ => None,
@@ -464,3 +498,17 @@ pub(crate) fn is_transient(result: &Result<impl Sized, BitbucketError>) -> bool 
 pub(crate) type IdentityReply = crate::clients::bitbucket::Reply<User>;
 pub(crate) type ListingReply = crate::clients::bitbucket::Reply<Vec<Repository>>;
 pub(crate) type MembershipReply = crate::clients::bitbucket::Reply<Vec<crate::clients::bitbucket::WorkspaceAccess>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_within_two_edits_is_suggested() {
+        let repos = ["acme/api", "acme/web", "acme/infra"];
+        assert_eq!(closest(repos.iter().copied(), "acme/apu"), Some("acme/api"));
+        assert_eq!(closest(repos.iter().copied(), "acme/infar"), Some("acme/infra"));
+        assert_eq!(closest(repos.iter().copied(), "acme/billing"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

@@ -403,8 +403,16 @@ fn a_name_conflict_gives_the_import_command() {
     let out = tf.run(&["apply", "-auto-approve", "-json"]);
     assert_ne!(out.code, 0);
     let errors = out.errors();
-    let text = errors.iter().map(diag_text).collect::<Vec<_>>().join("\n");
-    assert!(text.contains("terraform import") && text.contains(id), "{text}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let text = diag_text(&errors[0]);
+    let block = format!("  import {{\n    to = <this resource's address>\n    id = \"{id}\"\n  }}");
+    assert!(text.contains(&block), "a valid import block: {text}");
+    assert!(
+        text.contains(&format!("terraform import <this resource's address> {id}")),
+        "{text}"
+    );
+    assert!(text.contains("create_before_destroy"), "{text}");
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "name         = \"bb-taken\""));
     assert_eq!(
         tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
         1,
@@ -629,4 +637,71 @@ resource "sei_bitbucket_integration" "sat" {
     assert_eq!(errors[0]["summary"], "SEI cannot clear a description");
     assert!(diag_text(&errors[0]).contains("\"set in the UI\""), "{errors:?}");
     assert_eq!(diag_line(&errors[0]), line_of(&tf, "description = \"\""));
+}
+
+/// What to check when SEI refuses the key or cannot be reached.
+#[test]
+fn a_key_of_another_account_and_an_unreachable_endpoint_name_their_settings() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.config(
+        r#"
+resource "sei_bitbucket_integration" "sat" {
+  name      = "bb-settings"
+  satellite = true
+}
+"#,
+    );
+    tf.set_env("SEI_ACCOUNT_ID", "SomeOtherAccount");
+    let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let text = diag_text(&out.errors()[0]);
+    assert!(text.contains("401"), "{text}");
+    assert!(
+        text.contains("`api_key` / SEI_API_KEY")
+            && text.contains("\"SomeOtherAccount\" (`account_id` / SEI_ACCOUNT_ID)"),
+        "{text}"
+    );
+    tf.unset_env("SEI_ACCOUNT_ID");
+
+    tf.set_env("SEI_ENDPOINT", "http://127.0.0.1:1/sei/api");
+    tf.set_env("SEI_MAX_RETRIES", "0");
+    let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let text = diag_text(&out.errors()[0]);
+    assert!(
+        text.contains("Check the provider's `endpoint` (SEI_ENDPOINT), now http://127.0.0.1:1/sei/api"),
+        "{text}"
+    );
+    assert!(tf.sandbox.all_integrations().is_empty());
+}
+
+#[test]
+fn an_imported_integration_without_credential_blocks_is_told_what_to_add() {
+    let Some(tf) = Tf::new() else { return };
+    tf.config(
+        r#"
+import {
+  to = sei_bitbucket_integration.imported
+  id = "4512"
+}
+resource "sei_bitbucket_integration" "imported" {
+  name = "bb-from-the-ui"
+}
+"#,
+    );
+    let out = tf.run(&["validate", "-json"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["summary"], "Missing credentials", "{v}");
+    let text = diag_text(d);
+    assert!(
+        text.contains("add one `credential` block per Bitbucket account SEI should use")
+            && text.contains("the first apply after the import sends the configured ones"),
+        "{text}"
+    );
+    assert_eq!(
+        diag_line(d),
+        line_of(&tf, "resource \"sei_bitbucket_integration\" \"imported\"")
+    );
 }

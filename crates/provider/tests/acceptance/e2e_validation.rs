@@ -73,7 +73,58 @@ fn app_password_gets_the_removal_guidance() {
     assert!(text.contains(LEGACY.0), "{text}");
     assert!(text.contains("removed App Passwords on 2026-07-28"), "{text}");
     assert!(text.contains("Create API token with scopes"), "{text}");
+    // A credential block has no auth_type: the advice fits the block.
+    assert!(
+        text.contains("set this block's username to the Atlassian account's email"),
+        "{text}"
+    );
+    assert!(!text.contains("auth_type"), "{text}");
     assert_eq!(diag_line(&errors[0]), line_of(&tf, "password_wo = var.first"));
+}
+
+#[test]
+fn an_api_token_with_a_username_that_is_not_an_email_says_so_in_a_block_and_at_validate() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.config(&config(("ops", OPS.1), None, "[]"));
+    let errors = failing_plan(&tf);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let text = diag_text(&errors[0]);
+    assert!(
+        text.contains("This password is an Atlassian API token (ATATT…), and an API token signs in with the Atlassian account's email address, not with \"ops\""),
+        "{text}"
+    );
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "password_wo = var.first"));
+
+    tf.config(
+        r#"variable "first" {
+  type      = string
+  ephemeral = true
+}
+resource "sei_bitbucket_credential" "ops" {
+  auth_type   = "api_token"
+  username    = "ops"
+  password_wo = var.first
+}
+"#,
+    );
+    let out = tf.run(&["validate", "-json"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["summary"], "An API token needs the account's email", "{v}");
+    assert_eq!(diag_line(d), line_of(&tf, "username    = \"ops\""));
+}
+
+#[test]
+fn a_repository_within_two_edits_of_a_listed_one_is_suggested() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.config(&config(OPS, None, r#"["acme/apu"]"#));
+    let errors = failing_plan(&tf);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(diag_text(&errors[0]).contains("Did you mean acme/api?"), "{errors:?}");
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "repositories = [\"acme/apu\"]"));
 }
 
 #[test]
