@@ -15,7 +15,10 @@ fn main() {
     }
     logging::init_provider_logging(LOG_TARGETS);
     clients::install_crypto_provider();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // One thread: the work is I/O waits and small decodes, and Terraform
+    // sends at most -parallelism RPCs at once; worker threads would only
+    // add wake-ups and CPU to every run.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("terraform-provider-sei: cannot start the async runtime: {e}");
