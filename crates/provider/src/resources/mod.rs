@@ -28,24 +28,48 @@ pub fn all() -> Vec<Arc<dyn DynResource<Services>>> {
 
 /// Turns a credential report into diagnostics at the attributes that caused
 /// them. Known-bad credentials are errors; "could not check" is a warning,
-/// because SEI's own preflight checks again at create.
+/// because SEI's own preflight checks again at create. One diagnostic per
+/// attribute and severity: 5,000 missing repositories are one error that
+/// lists the first few and counts the rest, not 5,000 quoted source lines.
 pub(crate) fn report_diagnostics(
     report: &CredentialReport,
     secret_path: &AttributePath,
     workspace_path: &AttributePath,
     repository_path: &AttributePath,
 ) -> Diagnostics {
-    let mut diags = Diagnostics::new();
+    let mut groups: Vec<(AttributePath, bool, Vec<&crate::validate::Problem>)> = Vec::new();
     for p in &report.problems {
         let path = match p.subject {
             Subject::Secret => secret_path.clone(),
             Subject::Workspace(_) => workspace_path.clone(),
             Subject::Repository(_) => repository_path.clone(),
         };
-        if p.is_invalid() {
-            diags.error_at(path, p.summary.clone(), p.detail.clone());
+        let invalid = p.is_invalid();
+        match groups.iter_mut().find(|(gp, gi, _)| *gp == path && *gi == invalid) {
+            Some((_, _, problems)) => problems.push(p),
+            None => groups.push((path, invalid, vec![p])),
+        }
+    }
+    let mut diags = Diagnostics::new();
+    for (path, invalid, problems) in groups {
+        let (summary, detail) = match problems.as_slice() {
+            [one] => (one.summary.clone(), one.detail.clone()),
+            many => {
+                const SHOWN: usize = 5;
+                let mut lines: Vec<String> = many.iter().take(SHOWN).map(|p| format!("- {}", p.summary)).collect();
+                if many.len() > SHOWN {
+                    lines.push(format!("- and {} more", many.len() - SHOWN));
+                }
+                (
+                    format!("{} (and {} more problems)", many[0].summary, many.len() - 1),
+                    format!("{}\n\n{}", lines.join("\n"), many[0].detail),
+                )
+            }
+        };
+        if invalid {
+            diags.error_at(path, summary, detail);
         } else {
-            diags.warning_at(path, p.summary.clone(), p.detail.clone());
+            diags.warning_at(path, summary, detail);
         }
     }
     diags
@@ -139,4 +163,41 @@ pub(crate) fn sorted_set(v: &Val<Vec<String>>) -> Val<Vec<String>> {
         items.dedup();
         items
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::{Problem, ProblemKind};
+
+    #[test]
+    fn many_problems_on_one_attribute_are_one_diagnostic_that_counts_them() {
+        let report = CredentialReport {
+            problems: (0..5000)
+                .map(|i| Problem {
+                    kind: ProblemKind::RepositoryNotFound,
+                    subject: Subject::Repository(i),
+                    summary: format!("Repository acme/r{i} is not visible to ops."),
+                    detail: "Check the name.".into(),
+                })
+                .collect(),
+            ..CredentialReport::default()
+        };
+        let repos = AttributePath::attr("repositories");
+        let diags = report_diagnostics(&report, &AttributePath::attr("password"), &repos, &repos);
+        assert_eq!(diags.0.len(), 1);
+        let d = &diags.0[0];
+        assert_eq!(
+            d.summary,
+            "Repository acme/r0 is not visible to ops. (and 4999 more problems)"
+        );
+        assert!(
+            d.detail.starts_with("- Repository acme/r0 is not visible to ops.\n"),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("- and 4995 more\n"), "{}", d.detail);
+        assert!(d.detail.len() < 1000, "bounded: {}", d.detail.len());
+        assert_eq!(d.path, Some(repos));
+    }
 }

@@ -270,7 +270,17 @@ impl CredentialValidator {
                         if repo_listed(repos, full) {
                             first_repo.get_or_insert_with(|| (rws.to_string(), slug.to_string()));
                         } else {
-                            let suggestion = closest(repos.iter().map(|r| r.full_name.as_str()), full)
+                            // Only the first few are shown, so only they get a
+                            // (quadratic) search for a likely typo.
+                            let shown = report
+                                .problems
+                                .iter()
+                                .filter(|p| p.kind == ProblemKind::RepositoryNotFound)
+                                .count()
+                                < 5;
+                            let suggestion = shown
+                                .then(|| closest(repos.iter().map(|r| r.full_name.as_str()), full))
+                                .flatten()
                                 .map(|c| format!(" Did you mean {c}?"))
                                 .unwrap_or_default();
                             report.problems.push(Problem {
