@@ -65,6 +65,9 @@ impl SandboxProc {
 
     /// Calls made to one route, from the control plane's counters.
     pub fn route_calls(&self, label: &str) -> u64 {
+        // The blocking client needs the process's TLS crypto provider, even
+        // for plain HTTP; do not rely on another test having installed it.
+        sei_sandbox::install_crypto_provider();
         let counters: serde_json::Value = reqwest::blocking::get(format!("{}/_sandbox/counters", self.base))
             .unwrap()
             .json()
