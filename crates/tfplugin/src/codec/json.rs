@@ -12,7 +12,7 @@ use std::str::FromStr;
 use super::number::WireNumber;
 use super::{AttributePath, CodecError, Number, Type, Value};
 
-const MAX_DEPTH: usize = 128;
+use super::bounds::{MAX_DEPTH, MAX_VALUES};
 
 #[derive(Debug)]
 enum Json {
@@ -40,6 +40,7 @@ fn decode_json_with(bytes: &[u8], ty: &Type, lenient: bool) -> Result<Value, Cod
     let mut parser = Parser {
         s: text.as_bytes(),
         i: 0,
+        values: 0,
     };
     let json = parser.value(0).map_err(|m| CodecError::new(m, &root))?;
     parser.ws();
@@ -58,6 +59,8 @@ pub fn encode_json(value: &Value, ty: &Type) -> Result<String, CodecError> {
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    /// Values read so far, against [`MAX_VALUES`].
+    values: usize,
 }
 
 impl Parser<'_> {
@@ -83,6 +86,12 @@ impl Parser<'_> {
     fn value(&mut self, depth: usize) -> Result<Json, String> {
         if depth > MAX_DEPTH {
             return Err("JSON nested too deeply".into());
+        }
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(format!(
+                "the value is too large to decode: more than {MAX_VALUES} values"
+            ));
         }
         self.ws();
         match self.peek() {

@@ -7,6 +7,7 @@
 //! takes the cty [`Type`] from the schema, and produces one [`Value`] tree
 //! that the rest of the crate works with.
 
+mod bounds;
 mod json;
 mod msgpack;
 mod number;
@@ -14,6 +15,7 @@ mod path;
 mod types;
 mod value;
 
+pub use bounds::{check_msgpack, MAX_DEPTH, MAX_VALUES};
 pub use json::{decode_json, decode_state_json, encode_json};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use number::Number;

@@ -13,6 +13,7 @@ const EXT_REFINED_UNKNOWN: i8 = 12;
 
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
     let root = AttributePath::root();
+    super::bounds::check_msgpack(bytes)?;
     let mut reader = bytes;
     let raw =
         rmpv::decode::read_value(&mut reader).map_err(|e| CodecError::new(format!("malformed msgpack: {e}"), &root))?;

@@ -61,6 +61,21 @@ impl Number {
     }
 }
 
+/// Decimal orders of magnitude a number may have, either way: f64 reaches
+/// about 1e308, and no attribute of ours needs more.
+const MAX_EXPONENT: i64 = 400;
+
+fn short(text: &str) -> String {
+    if text.len() > 40 {
+        format!(
+            "{}…",
+            &text[..text.char_indices().nth(40).map_or(text.len(), |(i, _)| i)]
+        )
+    } else {
+        text.to_string()
+    }
+}
+
 impl FromStr for Number {
     type Err = String;
 
@@ -69,9 +84,19 @@ impl FromStr for Number {
         if trimmed.is_empty() || trimmed.len() > 4096 {
             return Err(format!("{s:?} is not a number"));
         }
-        BigDecimal::from_str(trimmed)
-            .map(Number)
-            .map_err(|_| format!("{s:?} is not a number"))
+        let n = BigDecimal::from_str(trimmed).map_err(|_| format!("{s:?} is not a number"))?;
+        // 1e999999999 parses in microseconds, but turning it into digits
+        // takes minutes and gigabytes. No attribute holds a number beyond
+        // what a float can: refuse it now.
+        let (digits, scale) = n.as_bigint_and_exponent();
+        let magnitude = i64::try_from(digits.to_string().trim_start_matches('-').len()).unwrap_or(i64::MAX) - scale;
+        if !(-MAX_EXPONENT..=MAX_EXPONENT).contains(&magnitude) || scale.abs() > 2 * MAX_EXPONENT {
+            return Err(format!(
+                "the number {} is beyond what any attribute can hold (more than {MAX_EXPONENT} decimal digits of magnitude)",
+                short(trimmed)
+            ));
+        }
+        Ok(Number(n))
     }
 }
 
@@ -128,5 +153,22 @@ mod tests {
     fn compares_by_value() {
         assert_eq!(Number::from_str("1.50").unwrap(), Number::from_str("1.5").unwrap());
         assert_eq!(Number::from_str("1.0").unwrap().to_string(), "1");
+    }
+
+    #[test]
+    fn numbers_no_attribute_can_hold_are_refused_at_once() {
+        for hostile in ["1e999999999", "-1e999999999", "1e-999999999", "1e402", "1e-402"] {
+            let err = Number::from_str(hostile).unwrap_err();
+            assert!(err.contains("beyond what any attribute can hold"), "{hostile}: {err}");
+        }
+        assert!(Number::from_str(&"9".repeat(500)).is_err());
+        assert_eq!(Number::from_str("1e300").unwrap().to_string(), "1e+300");
+        assert_eq!(
+            Number::from_str("12345678901234567890").unwrap().to_string(),
+            "12345678901234567890"
+        );
+        // The state file path: a hostile created_at is an error, not minutes of work.
+        let ty = crate::codec::Type::object([("created_at", crate::codec::Type::Number)]);
+        assert!(crate::codec::decode_state_json(br#"{"created_at": 1e999999999}"#, &ty).is_err());
     }
 }

@@ -32,9 +32,11 @@ pub mod proto {
     }
 }
 
-/// gRPC message limit, as terraform-plugin-go sets it: large states and
-/// schemas exceed tonic's 4 MiB default.
-pub const MAX_MESSAGE_BYTES: usize = 256 << 20;
+/// gRPC message limit. tonic's 4 MiB default is too small for a large list
+/// data source; terraform-plugin-go's 256 MiB would let one request hold
+/// gigabytes once decoded. 64 MiB is far above any value of ours, and the
+/// codec bounds the values inside it.
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
 /// Runs the provider as Terraform launches it. Returns the process exit code.
 pub async fn serve_for_terraform<P: Provider>(host: Arc<ProviderHost<P>>) -> i32 {
