@@ -117,8 +117,16 @@ async fn sei_errors_are_typed() {
         other => panic!("{other:?}"),
     }
     let created = client.create(&satellite("bb-typed"), &cancel).await.unwrap();
+    // The same create again (a re-apply after its answer was lost) finds its
+    // own marker on the record and adopts it.
+    let again = client.create(&satellite("bb-typed"), &cancel).await.unwrap();
+    assert_eq!(again.id, created.id);
     control(&sb, reqwest::Method::DELETE, "/counters", Value::Null).await;
-    match client.create(&satellite("bb-typed"), &cancel).await {
+    // Another create of that name (other settings, or another team's) is a
+    // conflict, never an adoption.
+    let mut other = satellite("bb-typed");
+    other.tags = vec!["42".into()];
+    match client.create(&other, &cancel).await {
         Err(SeiError::NameConflict { name, existing_id }) => {
             assert_eq!((name.as_str(), existing_id.as_str()), ("bb-typed", created.id.as_str()));
         }

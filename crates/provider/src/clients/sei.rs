@@ -379,6 +379,10 @@ struct DeleteResponse {
 /// slow page does not hit the request timeout.
 pub const LIST_PAGE_SIZE: u32 = 100;
 
+/// The metadata key of the creation marker (see `SeiClient::create`). SEI
+/// keeps metadata keys it does not know, and updates merge them back in.
+pub const CREATE_MARKER_KEY: &str = "terraform_create_marker";
+
 /// SEI's largest page, for the refresh snapshot: its records are small.
 pub const SNAPSHOT_PAGE_SIZE: u32 = 1000;
 
@@ -453,12 +457,16 @@ impl SeiClient {
     /// retry — and after any attempt whose answer was lost — the name is
     /// looked up, and an existing record with that name is adopted.
     pub async fn create(&self, req: &IntegrationRequest, cancel: &CancellationToken) -> Result<Integration, SeiError> {
+        let mut req = req.clone();
+        let marker = self.create_marker(&req);
+        req.metadata
+            .insert(CREATE_MARKER_KEY.to_string(), serde_json::Value::String(marker.clone()));
         let mut attempts = 0u32;
         loop {
             attempts += 1;
             let retries_left = attempts <= self.policy.max_retries;
             let outcome = http::send_once(
-                self.request(Method::POST, "").json(req),
+                self.request(Method::POST, "").json(&req),
                 self.policy.request_timeout,
                 cancel,
             )
@@ -471,20 +479,19 @@ impl SeiClient {
                     if http::is_retryable_status(status) && retries_left {
                         // A 502/503/504 may come from a gateway after the
                         // backend created the record.
-                        if let Some(existing) = self.find_by_name(&req.name, cancel).await? {
-                            tracing::info!(id = %existing.id, "create answered {status} but the record exists; adopting it");
-                            return Ok(existing);
+                        if let Some(ours) = self.own_record(&req.name, &marker, cancel).await? {
+                            tracing::info!(id = %ours.id, "create answered {status} but our record exists; adopting it");
+                            return Ok(ours);
                         }
                         http::wait(http::backoff_delay(attempts - 1, wait_for), cancel).await?;
                         continue;
                     }
                     if status == StatusCode::INTERNAL_SERVER_ERROR {
-                        // SEI answers a duplicate name with a generic 500.
-                        if let Some(existing) = self.find_by_name(&req.name, cancel).await? {
-                            return Err(SeiError::NameConflict {
-                                name: req.name.clone(),
-                                existing_id: existing.id,
-                            });
+                        // SEI answers a duplicate name with a generic 500, and
+                        // a create it processed may still answer 500.
+                        if let Some(ours) = self.own_record(&req.name, &marker, cancel).await? {
+                            tracing::info!(id = %ours.id, "create answered 500 but our record exists; adopting it");
+                            return Ok(ours);
                         }
                     }
                     check_status(status, &body, attempts)?;
@@ -492,9 +499,9 @@ impl SeiClient {
                 }
                 Err(AttemptError::Timeout) | Err(AttemptError::Other(_)) => {
                     // Ambiguous: the request was sent and may have worked.
-                    if let Some(existing) = self.find_by_name(&req.name, cancel).await? {
-                        tracing::info!(id = %existing.id, "create's answer was lost but the record exists; adopting it");
-                        return Ok(existing);
+                    if let Some(ours) = self.own_record(&req.name, &marker, cancel).await? {
+                        tracing::info!(id = %ours.id, "create's answer was lost but our record exists; adopting it");
+                        return Ok(ours);
                     }
                     if !retries_left {
                         return Err(TransportError::Timeout { attempts }.into());
@@ -509,6 +516,50 @@ impl SeiClient {
                 }
                 Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled.into()),
             }
+        }
+    }
+
+    /// The proof that a record came from this create: an HMAC of the
+    /// request body (credentials included) under the SEI key. Derived from
+    /// the request, so the re-apply of the same configuration after a crash
+    /// recognises its own orphan; keyed by our secrets, so no other team's
+    /// record of the same name can carry it.
+    fn create_marker(&self, req: &IntegrationRequest) -> String {
+        use hmac::{Hmac, Mac};
+        let key = match &self.auth {
+            SeiAuth::PlatformToken(k) | SeiAuth::ApiKey(k) => k.expose().as_bytes(),
+        };
+        let body = serde_json::to_vec(req).unwrap_or_default();
+        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else {
+            // HMAC takes keys of any length.
+            return String::new();
+        };
+        mac.update(b"sei-create-marker-v1");
+        mac.update(&body);
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// After an ambiguous create: our own record with this name (adopt it),
+    /// `None` (nothing was created), or a name conflict with someone else's
+    /// record, which is never adopted: a later replace would delete it.
+    async fn own_record(
+        &self,
+        name: &str,
+        marker: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Integration>, SeiError> {
+        match self.find_by_name(name, cancel).await? {
+            None => Ok(None),
+            Some(rec)
+                if !marker.is_empty()
+                    && rec.metadata.get(CREATE_MARKER_KEY).and_then(|v| v.as_str()) == Some(marker) =>
+            {
+                Ok(Some(rec))
+            }
+            Some(other) => Err(SeiError::NameConflict {
+                name: name.trim().to_string(),
+                existing_id: other.id,
+            }),
         }
     }
 
