@@ -13,7 +13,7 @@ use tfplugin::schema::validators::{parse_go_duration, GoDuration, HttpUrl, IntRa
 use tfplugin::schema::{Attribute, Block, Schema};
 
 use crate::clients::{
-    BitbucketClient, ClientSetupError, HttpPolicy, OAuthClient, RecordReader, SeiAuth, SeiClient, SeiScope,
+    BitbucketClient, ClientSetupError, HttpPolicy, OAuthClient, RecordReader, SeiAuth, SeiClient, SeiError, SeiScope,
 };
 use crate::secret::Secret;
 use crate::validate::CredentialValidator;
@@ -23,6 +23,9 @@ pub const DEFAULT_BITBUCKET_API_URL: &str = "https://api.bitbucket.org/2.0";
 pub const DEFAULT_BITBUCKET_OAUTH_URL: &str = "https://bitbucket.org/site/oauth2";
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// One attempt longer than this is a typo (`999h`), not a setting: with
+/// retries it would hold a plan for days.
+pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Each provider attribute with the environment variable it falls back to.
 pub const ENV_FALLBACKS: &[(&str, &str)] = &[
@@ -70,7 +73,7 @@ pub fn provider_schema() -> Schema {
             .attr(Attribute::optional("max_retries", Type::Number).validate(IntRange { min: 0, max: 20 }).describe(format!(
                 "Retries after the first attempt for 429, 502, 503, 504 and connection errors (0 to 20). Environment: `SEI_MAX_RETRIES`. Default: `{DEFAULT_MAX_RETRIES}`."
             )))
-            .attr(Attribute::optional("request_timeout", s).validate(GoDuration { min: Duration::from_millis(1) }).describe(
+            .attr(Attribute::optional("request_timeout", s).validate(GoDuration { min: Duration::from_millis(1), max: MAX_REQUEST_TIMEOUT }).describe(
                 "Time limit of each HTTP attempt, as a duration such as `30s` or `1m`. Environment: `SEI_REQUEST_TIMEOUT`. Default: `30s`.",
             )),
     )
@@ -112,6 +115,16 @@ pub fn resolve_provider_config(
     let mut text = |name: &str| -> Option<(String, bool)> {
         match config.get(name) {
             Value::String(s) if !s.is_empty() => Some((s.clone(), true)),
+            // An empty key in the block is a mistake (an unset variable),
+            // not a request to read the environment.
+            Value::String(_) if name == "api_key" => {
+                diags.error_at(
+                    AttributePath::attr(name),
+                    "Empty SEI API key",
+                    "api_key is set to an empty string. Set it to the key, or remove the attribute to use SEI_API_KEY.",
+                );
+                None
+            }
             Value::Unknown(_) => {
                 diags.error_at(
                     AttributePath::attr(name),
@@ -151,16 +164,48 @@ pub fn resolve_provider_config(
     };
     let mut url_of = |name: &str, value: Option<(String, bool)>, default: &str| -> Option<Url> {
         let (raw, from_config) = value.unwrap_or_else(|| (default.to_string(), true));
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            diags.error_at(
+                AttributePath::attr(name),
+                "Invalid URL",
+                format!(
+                    "{} contains whitespace or a control character (a trailing newline?).",
+                    source(name, from_config)
+                ),
+            );
+            return None;
+        }
         let parsed = Url::parse(&raw)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if let Some(u) = parsed
+            .as_ref()
+            .filter(|u| !u.username().is_empty() || u.password().is_some())
+        {
+            // Never echo the user info: it is a credential.
+            diags.error_at(
+                AttributePath::attr(name),
+                "Credentials in a URL",
+                format!(
+                    "{} carries user info (user:password@). Put credentials in api_key (SEI_API_KEY) or the credential blocks, never in a URL; host {:?}.",
+                    source(name, from_config),
+                    u.host_str().unwrap_or_default()
+                ),
+            );
+            return None;
+        }
         if parsed.is_none() {
             diags.error_at(
                 AttributePath::attr(name),
                 "Invalid URL",
                 format!(
-                    "{} must be an absolute http:// or https:// URL; got {raw:?}.",
-                    source(name, from_config)
+                    "{} must be an absolute http:// or https:// URL; got {:?}.",
+                    source(name, from_config),
+                    if raw.contains('@') {
+                        "<a URL with user info>"
+                    } else {
+                        raw.as_str()
+                    }
                 ),
             );
         }
@@ -223,6 +268,17 @@ pub fn resolve_provider_config(
         },
     };
     let api_key = match api_key {
+        Some((k, from_config)) if k.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            diags.error_at(
+                AttributePath::attr("api_key"),
+                "Invalid SEI API key",
+                format!(
+                    "{} contains whitespace or a control character (a trailing newline from a file or a heredoc?). Remove it.",
+                    source("api_key", from_config)
+                ),
+            );
+            Secret::new(k)
+        }
         Some((k, _)) => Secret::new(k),
         None => {
             diags.error_at(
@@ -266,6 +322,8 @@ pub struct Services {
     pub bitbucket: BitbucketClient,
     pub oauth: OAuthClient,
     pub validator: CredentialValidator,
+    /// The outcome of the SEI connection check, once it is not transient.
+    sei_checked: tokio::sync::Mutex<Option<Result<(), SeiError>>>,
 }
 
 impl Services {
@@ -295,7 +353,32 @@ impl Services {
             bitbucket,
             oauth,
             validator,
+            sei_checked: tokio::sync::Mutex::new(None),
         }))
+    }
+
+    /// Checks once per process that SEI answers this endpoint, key and
+    /// account, so a plan that would create fails before apply writes
+    /// anything. Concurrent callers wait for the one call; a transient
+    /// failure is not kept.
+    pub async fn check_sei(&self, cancel: &tokio_util::sync::CancellationToken) -> Result<(), SeiError> {
+        if self.records.answered() {
+            // A refresh already proved the connection.
+            return Ok(());
+        }
+        let mut slot = self.sei_checked.lock().await;
+        if let Some(outcome) = slot.as_ref() {
+            return outcome.clone();
+        }
+        let outcome = self.sei.probe(cancel).await;
+        let transient = matches!(
+            outcome,
+            Err(SeiError::RateLimited { .. } | SeiError::Server { .. } | SeiError::Transport(_))
+        );
+        if !transient {
+            *slot = Some(outcome.clone());
+        }
+        outcome
     }
 }
 

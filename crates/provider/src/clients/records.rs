@@ -33,6 +33,8 @@ pub struct RecordReader {
     sei: SeiClient,
     application: &'static str,
     reads: AtomicUsize,
+    /// Some read succeeded: SEI took this endpoint, key and account.
+    answered: std::sync::atomic::AtomicBool,
     /// `None` when listing failed: every later read is a GET.
     snapshot: OnceCell<Option<HashMap<String, Integration>>>,
     dirty: Mutex<HashSet<String>>,
@@ -44,6 +46,7 @@ impl RecordReader {
             sei,
             application,
             reads: AtomicUsize::new(0),
+            answered: std::sync::atomic::AtomicBool::new(false),
             snapshot: OnceCell::new(),
             dirty: Mutex::new(HashSet::new()),
         }
@@ -57,7 +60,16 @@ impl RecordReader {
                 return Ok(rec.clone());
             }
         }
-        self.sei.get(id, cancel).await
+        let read = self.sei.get(id, cancel).await;
+        if matches!(read, Ok(_) | Err(SeiError::NotFound { .. })) {
+            self.answered.store(true, Ordering::Relaxed);
+        }
+        read
+    }
+
+    /// Whether SEI has answered a read of this process as SEI does.
+    pub fn answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
     }
 
     /// This process changed (or created, or deleted) `id`: the snapshot no
@@ -77,6 +89,7 @@ impl RecordReader {
             .get_or_init(|| async {
                 match self.sei.list_application(self.application, cancel).await {
                     Ok(records) => {
+                        self.answered.store(true, Ordering::Relaxed);
                         tracing::debug!(
                             records = records.len(),
                             application = self.application,

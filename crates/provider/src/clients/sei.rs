@@ -618,6 +618,26 @@ impl SeiClient {
         self.list_pages(&f, LIST_PAGE_SIZE, cancel).await
     }
 
+    /// One cheap authenticated call that proves the endpoint, the key and
+    /// the account: the first page (of one record) of the list.
+    pub async fn probe(&self, cancel: &CancellationToken) -> Result<(), SeiError> {
+        let body = serde_json::json!({"page": 0, "page_size": 1, "filter": {"applications": ["bitbucket"]}});
+        let (resp, attempts) =
+            http::send_idempotent(|| self.request(Method::POST, "/list").json(&body), &self.policy, cancel).await?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(SeiError::UnexpectedNotFound {
+                url: redacted(&self.url("/list")),
+                message: short(&error_message(&text, status)),
+            });
+        }
+        check_status(status, &text, attempts)?;
+        serde_json::from_str::<ListPage>(&text)
+            .map(|_| ())
+            .map_err(|e| SeiError::Decode(format!("{e} (is `endpoint` SEI's API?)")))
+    }
+
     /// Every integration of `application` in the account, at SEI's largest
     /// page: one call per 1000 records.
     pub async fn list_application(

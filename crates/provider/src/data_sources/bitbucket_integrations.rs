@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use tfplugin::codec::Type;
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::framework::DataSource;
+use tfplugin::schema::validators::EachString;
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
@@ -23,7 +24,7 @@ pub fn schema() -> Schema {
     let element = record_attributes(Block::default(), true).value_type();
     let block = Block::new("Lists SEI Bitbucket Cloud integrations. It pages through SEI's list API completely and returns each integration once.")
         .attr(Attribute::optional("name_prefix", Type::String).describe("Only integrations whose name starts with this text (a true prefix match, case-sensitive; SEI's own filter matches substrings)."))
-        .attr(Attribute::optional("tag_ids", Type::set(Type::String)).describe("Only integrations that carry every one of these tag ids."))
+        .attr(Attribute::optional("tag_ids", Type::set(Type::String)).validate(EachString { check: crate::resources::check_tag_id }).describe("Only integrations that carry every one of these tag ids."))
         .attr(Attribute::computed("integrations", Type::list(element)).describe("The integrations, newest update first, with the same attributes as the `sei_bitbucket_integration` data source."));
     Schema::new(0, block)
 }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use tfplugin::codec::{AttributePath, Number, Type};
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::framework::{Plan, Resource};
-use tfplugin::schema::validators::OneOf;
+use tfplugin::schema::validators::{NoControlChars, OneOf, StringLength, WholeNumber};
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
@@ -176,6 +176,8 @@ pub fn schema() -> Schema {
     )
     .attr(
         Attribute::required("username", Type::String)
+            .validate(StringLength { min: 1, max: 255 })
+            .validate(NoControlChars)
             .describe("The Atlassian account email for `api_token`, the Bitbucket username for `app_password`."),
     )
     .attr(
@@ -192,6 +194,7 @@ pub fn schema() -> Schema {
     )
     .attr(
         Attribute::optional("password_wo_version", Type::Number)
+            .validate(WholeNumber)
             .describe("Bump to make Terraform re-check a rotated `password_wo`."),
     )
     .attr(
@@ -262,6 +265,15 @@ impl Resource<Services> for BitbucketCredentialResource {
     type Model = CredentialModel;
 
     fn validate(&self, config: &CredentialModel, diags: &mut Diagnostics) {
+        if let (Some("app_password"), Some(username)) = (config.auth_type.as_deref(), config.username.as_deref()) {
+            if username.contains('@') {
+                diags.error_at(
+                    AttributePath::attr("username"),
+                    "An App Password needs the Bitbucket username",
+                    format!("An App Password signs in with the Bitbucket username, not an email address like {username:?}; an email goes with auth_type = \"api_token\" and an Atlassian API token. Bitbucket removed App Passwords on 2026-07-28."),
+                );
+            }
+        }
         if let (Some("api_token"), Some(username)) = (config.auth_type.as_deref(), config.username.as_deref()) {
             if !username.contains('@') {
                 diags.error_at(

@@ -14,7 +14,9 @@ use futures::future::join_all;
 use tfplugin::codec::{AttributePath, Number, Type, Value};
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::framework::{internal_error, Plan, Resource};
-use tfplugin::schema::validators::{EachString, HttpUrl, NoSurroundingSpace, StringLength};
+use tfplugin::schema::validators::{
+    EachString, HttpUrl, NoControlChars, NoSurroundingSpace, StringLength, WholeNumber,
+};
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
@@ -57,21 +59,21 @@ pub fn schema() -> Schema {
             .describe(format!("{what} Default: `{default}`."))
     };
     let credential = Block::new("A Bitbucket account credential SEI uses to ingest. One block means SEI's method `apikey`; two or more mean `multiple_api_keys`, which SEI uses in turn to spread Bitbucket's per-account rate limit.")
-        .attr(Attribute::required("username", Type::String).describe("Atlassian account email (API token) or Bitbucket username (App Password)."))
+        .attr(Attribute::required("username", Type::String).validate(StringLength { min: 1, max: 255 }).validate(NoControlChars).describe("Atlassian account email (API token) or Bitbucket username (App Password)."))
         .attr(Attribute::optional("password", Type::String).sensitive().describe("The API token, stored in state (sensitive). Exactly one of `password` and `password_wo`."))
         .attr(Attribute::optional("password_wo", Type::String).sensitive().write_only().stored_alternative("password").describe("The API token, write-only: never stored. Set it from an ephemeral variable; bump `credentials_version` to re-send it."));
     let block = Block::new("An SEI integration of application `bitbucket` (Bitbucket Cloud). Every credential is checked live against Bitbucket at plan time; SEI never returns credentials, so they are re-sent only when they change or `credentials_version` is bumped.")
         .attr(Attribute::computed("id", Type::String).modify(PlanModifier::UseStateForUnknown).describe("SEI's integration id, a numeric string."))
-        .attr(Attribute::required("name", Type::String).validate(StringLength { min: 1, max: 50 }).validate(NoSurroundingSpace).describe("Unique within the SEI account; at most 50 characters."))
+        .attr(Attribute::required("name", Type::String).validate(StringLength { min: 1, max: 50 }).validate(NoSurroundingSpace).validate(NoControlChars).describe("Unique within the SEI account; at most 50 characters."))
         .attr(Attribute::optional_computed("description", Type::String).validate(StringLength { min: 0, max: 140 }).describe("At most 140 characters. SEI cannot clear a description: removing it from configuration keeps SEI's value."))
         .attr(Attribute::optional_computed("url", Type::String).validate(HttpUrl).modify(PlanModifier::Default(Value::string(DEFAULT_URL))).describe("Bitbucket's URL. SEI applies a change only together with credentials, so a change re-sends them, or replaces the integration when there are none to send. Default: `https://bitbucket.org`."))
-        .attr(Attribute::optional_computed("tags", strings.clone()).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("SEI tag ids."))
+        .attr(Attribute::optional_computed("tags", strings.clone()).validate(EachString { check: check_tag_id }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("SEI tag ids."))
         .attr(Attribute::optional_computed("repositories", strings).validate(EachString { check: check_repository }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("`workspace/repo` names to ingest; empty means all repositories. Every credential must see every one."))
         .attr(flag("fetch_commits", true, "Ingest commits."))
         .attr(flag("fetch_prs", true, "Ingest pull requests."))
         .attr(flag("fetch_pr_reviews", true, "Ingest pull-request reviews."))
         .attr(flag("fetch_commit_files", false, "Ingest per-file commit statistics."))
-        .attr(Attribute::optional("credentials_version", Type::Number).describe("Bump to re-send the credentials (rotation, re-authentication)."))
+        .attr(Attribute::optional("credentials_version", Type::Number).validate(WholeNumber).describe("Bump to re-send the credentials (rotation, re-authentication)."))
         .attr(Attribute::optional("oauth_code_wo", Type::String).sensitive().write_only().describe("A Bitbucket authorization code for SEI's OAuth consumer. Single use and write-only: sent on create, and again only when `credentials_version` changes from one value to another."))
         .attr(Attribute::optional_computed("satellite", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("An on-premises SEI satellite ingests; no credentials are sent. Default: `false`."))
         .attr(Attribute::optional_computed("skip_preflight", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("Skip SEI's server-side connection check at create. Default: `false`."))
@@ -302,6 +304,15 @@ fn explain_block_username(check: &CredentialCheck, report: &mut CredentialReport
     }
 }
 
+/// SEI tag ids are numbers.
+pub(crate) fn check_tag_id(s: &str) -> Result<(), String> {
+    if !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not an SEI tag id (a number, such as \"17\")."))
+    }
+}
+
 fn check_repository(s: &str) -> Result<(), String> {
     match s.split_once('/') {
         Some((ws, repo)) if !ws.is_empty() && !repo.is_empty() && !repo.contains('/') && s.trim() == s => Ok(()),
@@ -384,6 +395,18 @@ impl Resource<Services> for BitbucketIntegrationResource {
         }
         for (i, c) in config.credential.items().iter().enumerate() {
             let base = AttributePath::attr("credential").push_index(i);
+            if let Some(user) = c.username.as_deref() {
+                let earlier = config.credential.items()[..i]
+                    .iter()
+                    .position(|o| o.username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(user)));
+                if let Some(j) = earlier {
+                    diags.error_at(
+                        base.push_attr("username"),
+                        "Duplicate credential",
+                        format!("credential[{j}] already uses {user:?}: SEI uses each key in turn, so one account twice spreads nothing. Remove one of the blocks."),
+                    );
+                }
+            }
             match (c.password.is_null(), c.password_wo.is_null()) {
                 (false, false) => diags.error_at(
                     base.push_attr("password_wo"),
@@ -415,6 +438,26 @@ impl Resource<Services> for BitbucketIntegrationResource {
             )
         });
         let Some(prior) = &plan.prior else {
+            // A create is the first write: prove the SEI connection now, so a
+            // wrong key, account or endpoint fails the plan, not the apply
+            // (after the credentials pass: one problem at a time).
+            let checked = if plan.diags.has_errors() {
+                Ok(())
+            } else {
+                ctx.services.check_sei(&ctx.cancel).await
+            };
+            match checked {
+                Ok(()) => {}
+                Err(e @ (SeiError::RateLimited { .. } | SeiError::Server { .. })) => {
+                    plan.diags.push(Diagnostic::warning(
+                        "Could not check the SEI connection",
+                        format!("{e}. The plan goes on; the apply will tell."),
+                    ))
+                }
+                Err(e) => plan
+                    .diags
+                    .push(sei_error(ctx, "SEI refuses this provider configuration", &e, None)),
+            }
             plan.planned.record.description = plan.config.record.description.clone();
             plan.planned.record.authentication = plan.config.authentication_for();
             return;

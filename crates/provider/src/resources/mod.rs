@@ -12,6 +12,7 @@ use tfplugin::framework::{resource, DynResource};
 use tfplugin::Val;
 
 pub use bitbucket_credential::{BitbucketCredentialResource, CredentialModel};
+pub(crate) use bitbucket_integration::check_tag_id;
 pub use bitbucket_integration::{BitbucketIntegrationResource, IntegrationModel};
 
 use crate::clients::SeiError;

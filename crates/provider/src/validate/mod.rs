@@ -326,10 +326,19 @@ impl CredentialValidator {
 /// The candidate within two edits of `wanted` (ignoring case), closest
 /// first: a likely typo.
 fn closest<'a>(candidates: impl Iterator<Item = &'a str>, wanted: &str) -> Option<&'a str> {
-    let wanted = wanted.to_lowercase();
+    let lower = wanted.to_lowercase();
     candidates
-        .map(|c| (edit_distance(&c.to_lowercase(), &wanted), c))
-        .filter(|(d, _)| (1..=2).contains(d))
+        .filter(|c| *c != wanted)
+        // The same name in another case is the closest of all.
+        .map(|c| {
+            let d = if c.to_lowercase() == lower {
+                0
+            } else {
+                edit_distance(&c.to_lowercase(), &lower)
+            };
+            (d, c)
+        })
+        .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -350,8 +359,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Exactly as listed: SEI's preflight compares repository names as given,
+/// so `ACME/API` would pass here and fail at apply.
 fn repo_listed(repos: &[Repository], full: &str) -> bool {
-    repos.iter().any(|r| r.full_name.eq_ignore_ascii_case(full))
+    repos.iter().any(|r| r.full_name == full)
 }
 
 fn fill_identity(report: &mut CredentialReport, user: &User) {

@@ -278,3 +278,165 @@ resource "sei_bitbucket_credential" "ops" {{
         "{errors:?}"
     );
 }
+
+const ONE_SATELLITE: &str = r#"
+resource "sei_bitbucket_integration" "sat" {
+  name      = "bb-sei-at-plan"
+  satellite = true
+}
+"#;
+
+/// The SEI connection is checked at plan, before apply writes anything.
+#[test]
+fn a_wrong_key_or_account_fails_the_plan_and_bad_provider_settings_are_refused() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.config(ONE_SATELLITE);
+    tf.set_env("SEI_API_KEY", "not-the-key");
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["summary"], "SEI refuses this provider configuration");
+    assert!(diag_text(&errors[0]).contains("`api_key` / SEI_API_KEY"), "{errors:?}");
+    assert!(tf.sandbox.all_integrations().is_empty());
+
+    // A trailing newline in the environment is refused, not sent.
+    tf.set_env("SEI_API_KEY", &format!("{SEI_KEY}\n"));
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.errors().iter().any(|d| d["summary"] == "Invalid SEI API key"
+            && diag_text(d).contains("SEI_API_KEY (the environment fallback of api_key)")),
+        "{:?}",
+        out.errors()
+    );
+    tf.set_env("SEI_API_KEY", SEI_KEY);
+
+    // An empty key in the block is an error, not a fallback to SEI_API_KEY.
+    tf.config(&format!("provider \"sei\" {{\n  api_key = \"\"\n}}\n{ONE_SATELLITE}"));
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let d = out
+        .errors()
+        .into_iter()
+        .find(|d| d["summary"] == "Empty SEI API key")
+        .unwrap();
+    assert_eq!(diag_line(&d), line_of(&tf, "api_key = \"\""));
+
+    // User info in a URL is refused at validate, and never echoed or logged.
+    tf.config(&format!(
+        "provider \"sei\" {{\n  endpoint = \"http://admin:hunter2@127.0.0.1:1/sei/api\"\n}}\n{ONE_SATELLITE}"
+    ));
+    tf.set_env("TF_LOG", "trace");
+    let out = tf.run(&["validate", "-json"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["summary"] == "Credentials in a URL")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(diag_line(d), line_of(&tf, "endpoint = \"http://admin:hunter2@"));
+    // Terraform quotes the user's own source line; nothing of ours repeats it.
+    assert!(!diag_text(d).contains("hunter2"), "{d}");
+    let provider_lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-sei"))
+        .collect();
+    assert!(!provider_lines.is_empty(), "no provider log at TRACE");
+    assert!(
+        provider_lines.iter().all(|l| !l.contains("hunter2")),
+        "{provider_lines:?}"
+    );
+}
+
+/// What used to be accepted silently is an error on its attribute at validate.
+#[test]
+fn bad_values_fail_at_validate_on_their_attributes() {
+    let Some(tf) = Tf::new() else { return };
+    let body = r#"variable "first" {
+  type      = string
+  ephemeral = true
+}
+PROVIDER
+resource "sei_bitbucket_integration" "x" {
+  name                = "bb-\u0007bell"
+  tags                = ["17", "prod"]
+  credentials_version = 1.5
+  credential {
+    username    = "ops@acme.example"
+    password_wo = var.first
+  }
+  credential {
+    username    = "OPS@acme.example"
+    password_wo = var.first
+  }
+}
+resource "sei_bitbucket_credential" "legacy" {
+  auth_type   = "app_password"
+  username    = "legacy@acme.example"
+  password_wo = var.first
+}
+data "sei_bitbucket_integrations" "tagged" {
+  tag_ids = ["x1"]
+}
+"#;
+    // Terraform validates the provider block first, and stops there.
+    tf.config(&body.replace("PROVIDER", "provider \"sei\" {\n  request_timeout = \"999h\"\n}"));
+    let out = tf.run(&["validate", "-json"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("Duration out of range"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("request_timeout must be from 1ms to 600s"),
+        "{}",
+        out.stdout
+    );
+    tf.config(&body.replace("PROVIDER", ""));
+    let out = tf.run(&["validate", "-json"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let diags = v["diagnostics"].as_array().unwrap();
+    let find = |summary: &str| {
+        diags
+            .iter()
+            .find(|d| d["summary"] == summary)
+            .unwrap_or_else(|| panic!("no {summary:?} in {v}"))
+    };
+    assert_eq!(
+        diag_line(find("Control character")),
+        line_of(&tf, "name                = \"bb-")
+    );
+    assert_eq!(
+        diag_line(find("Not a whole number")),
+        line_of(&tf, "credentials_version = 1.5")
+    );
+    let dup = find("Duplicate credential");
+    assert_eq!(diag_line(dup), line_of(&tf, "username    = \"OPS@acme.example\""));
+    assert_eq!(
+        diag_line(find("An App Password needs the Bitbucket username")),
+        line_of(&tf, "username    = \"legacy@acme.example\"")
+    );
+    let invalid: Vec<u64> = diags
+        .iter()
+        .filter(|d| d["summary"] == "Invalid element")
+        .map(diag_line)
+        .collect();
+    assert!(
+        invalid.contains(&line_of(&tf, "tags                = [\"17\", \"prod\"]")),
+        "{v}"
+    );
+    assert!(invalid.contains(&line_of(&tf, "tag_ids = [\"x1\"]")), "{v}");
+}
+
+/// SEI's preflight compares names as given: check the same way at plan.
+#[test]
+fn a_repository_in_the_wrong_case_fails_the_plan_and_names_the_listed_one() {
+    let Some(mut tf) = Tf::new() else { return };
+    tf.set_env("TF_VAR_first", OPS.1);
+    tf.config(&config(OPS, None, r#"["acme/API"]"#));
+    let errors = failing_plan(&tf);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(diag_text(&errors[0]).contains("Did you mean acme/api?"), "{errors:?}");
+}

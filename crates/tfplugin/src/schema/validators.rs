@@ -74,14 +74,38 @@ pub struct HttpUrl;
 impl Validator for HttpUrl {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Some(s) = value.as_str() else { return };
-        let ok = url::Url::parse(s)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()));
-        if ok.is_none() {
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             diags.error_at(
                 path.clone(),
                 "Invalid URL",
-                format!("{path} must be an absolute http:// or https:// URL; got {s:?}."),
+                format!("{path} contains whitespace or a control character."),
+            );
+            return;
+        }
+        let parsed = url::Url::parse(s).ok();
+        if let Some(u) = parsed
+            .as_ref()
+            .filter(|u| !u.username().is_empty() || u.password().is_some())
+        {
+            // Never echo user info: it is a credential.
+            diags.error_at(
+                path.clone(),
+                "Credentials in a URL",
+                format!(
+                    "{path} carries user info (user:password@), for host {:?}. Credentials never belong in a URL.",
+                    u.host_str().unwrap_or_default()
+                ),
+            );
+            return;
+        }
+        let ok =
+            parsed.filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()));
+        if ok.is_none() {
+            let shown = if s.contains('@') { "<a URL with user info>" } else { s };
+            diags.error_at(
+                path.clone(),
+                "Invalid URL",
+                format!("{path} must be an absolute http:// or https:// URL; got {shown:?}."),
             );
         }
     }
@@ -90,17 +114,18 @@ impl Validator for HttpUrl {
 /// A Go-style duration such as `30s`, `1m30s` or `500ms`.
 pub struct GoDuration {
     pub min: Duration,
+    pub max: Duration,
 }
 
 impl Validator for GoDuration {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Some(s) = value.as_str() else { return };
         match parse_go_duration(s) {
-            Ok(d) if d >= self.min => {}
+            Ok(d) if d >= self.min && d <= self.max => {}
             Ok(_) => diags.error_at(
                 path.clone(),
-                "Duration too short",
-                format!("{path} must be at least {:?}; got {s:?}.", self.min),
+                "Duration out of range",
+                format!("{path} must be from {:?} to {:?}; got {s:?}.", self.min, self.max),
             ),
             Err(e) => diags.error_at(path.clone(), "Invalid duration", format!("{path}: {e}")),
         }
@@ -136,12 +161,58 @@ pub struct EachString {
 }
 
 impl Validator for EachString {
+    /// One diagnostic for the attribute, naming the first few bad elements
+    /// and counting the rest: a list of thousands stays readable.
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        for item in value.elements() {
-            if let Some(s) = item.as_str() {
-                if let Err(e) = (self.check)(s) {
-                    diags.error_at(path.clone(), "Invalid element", format!("{path}: {e}"));
-                }
+        let problems: Vec<String> = value
+            .elements()
+            .iter()
+            .filter_map(|item| item.as_str().and_then(|s| (self.check)(s).err()))
+            .collect();
+        if problems.is_empty() {
+            return;
+        }
+        const SHOWN: usize = 5;
+        let mut detail = problems.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(" ");
+        if problems.len() > SHOWN {
+            detail.push_str(&format!(" ({} more)", problems.len() - SHOWN));
+        }
+        diags.error_at(path.clone(), "Invalid element", format!("{path}: {detail}"));
+    }
+}
+
+/// No control characters (NUL, newlines, escapes): APIs store them
+/// verbatim or cut at them, and a plan never shows them.
+pub struct NoControlChars;
+
+impl Validator for NoControlChars {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(s) = value.as_str() else { return };
+        if let Some(c) = s.chars().find(|c| c.is_control()) {
+            diags.error_at(
+                path.clone(),
+                "Control character",
+                format!(
+                    "{path} contains the control character U+{:04X}; remove it.",
+                    u32::from(c)
+                ),
+            );
+        }
+    }
+}
+
+/// A whole number, for version counters.
+pub struct WholeNumber;
+
+impl Validator for WholeNumber {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if let Some(n) = value.as_number() {
+            if n.as_i64().is_none() {
+                diags.error_at(
+                    path.clone(),
+                    "Not a whole number",
+                    format!("{path} must be a whole number, such as 1 or 2; got {n}."),
+                );
             }
         }
     }
