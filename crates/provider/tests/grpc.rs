@@ -800,3 +800,92 @@ async fn move_resource_state_accepts_the_same_type_from_another_address() {
     assert_eq!(refused.diagnostics[0].summary, "Unsupported resource move");
     shutdown_and_wait(plugin, channel).await;
 }
+
+/// Values that once hung the provider for minutes, cost gigabytes or
+/// aborted it: each is an error diagnostic at once, and the provider keeps
+/// serving.
+#[tokio::test]
+async fn hostile_values_are_diagnostics_and_the_provider_stays_responsive() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(
+        &terraform.pem,
+        &[("SEI_API_KEY", "k"), ("SEI_ENDPOINT", "http://127.0.0.1:9/x")],
+    );
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(provider_config(&[])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap();
+    let mut nils = vec![0xdd];
+    nils.extend_from_slice(&400_000u32.to_be_bytes());
+    nils.extend(std::iter::repeat_n(0xc0u8, 400_000));
+    let hostile: Vec<Vec<u8>> = vec![
+        vec![0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0],
+        std::iter::repeat_n(0x91u8, 20_000).chain([0xc0]).collect(),
+        nils,
+    ];
+    let is_error = |d: &[pb::Diagnostic]| d.iter().any(|x| x.severity == pb::diagnostic::Severity::Error as i32);
+    for bytes in hostile {
+        let value = || {
+            Some(pb::DynamicValue {
+                msgpack: bytes.clone(),
+                json: vec![],
+            })
+        };
+        let d = client
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: "sei_bitbucket_integration".into(),
+                prior_state: value(),
+                proposed_new_state: value(),
+                config: value(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics;
+        assert!(is_error(&d), "{d:?}");
+        let d = client
+            .read_resource(pb::read_resource::Request {
+                type_name: "sei_bitbucket_integration".into(),
+                current_state: value(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics;
+        assert!(is_error(&d), "{d:?}");
+    }
+    // A state file with a number no attribute can hold.
+    let d = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "sei_bitbucket_integration".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: br#"{"id":"1","name":"a","created_at":1e999999999}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(is_error(&d), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|x| x.detail.contains("beyond what any attribute can hold")),
+        "{d:?}"
+    );
+    client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap();
+    shutdown_and_wait(plugin, channel).await;
+}

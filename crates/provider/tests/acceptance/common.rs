@@ -420,6 +420,20 @@ impl Tf {
         }
     }
 
+    /// Starts terraform without waiting for it.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(terraform_binary());
+        cmd.args(args).current_dir(self.work()).env_clear();
+        cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start terraform")
+    }
+
     pub fn ok(&self, args: &[&str]) -> Out {
         let out = self.run(args);
         assert_eq!(out.code, 0, "terraform {args:?} failed:\n{}", out.all());

@@ -109,3 +109,92 @@ fn a_record_orphaned_by_a_crash_is_adopted_by_the_next_apply() {
     assert_eq!(tf.attrs("sei_bitbucket_integration.x")["id"], records[0]["id"]);
     tf.assert_empty_plan();
 }
+
+/// The processes whose parent is `pid`, from /proc.
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit(')').next().map(str::to_string))
+                .and_then(|rest| rest.split_whitespace().nth(1).map(str::to_string))
+                .is_some_and(|ppid| ppid == pid.to_string())
+        })
+        .collect()
+}
+
+/// Running: present in /proc and not a zombie waiting to be reaped.
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next().map(str::to_string))
+        })
+        .is_some_and(|state| state != "Z" && state != "X")
+}
+
+#[test]
+fn terraform_killed_mid_apply_takes_the_provider_with_it_and_the_next_apply_converges() {
+    let Some(tf) = Tf::new() else { return };
+    tf.config(
+        r#"
+resource "sei_bitbucket_integration" "x" {
+  count     = 3
+  name      = "bb-killed-${count.index}"
+  satellite = true
+}
+"#,
+    );
+    // Every SEI call takes 3 s, so the apply is mid-create when killed.
+    tf.sandbox
+        .send("PUT", "/_sandbox/latency", Some(json!({"sei_ms": 3000})));
+    let mut terraform = tf.spawn(&["apply", "-auto-approve", "-input=false"]);
+    let mut providers = Vec::new();
+    for _ in 0..200 {
+        if tf.sandbox.route_calls("POST /sei/api/v1/integrations") > 0 {
+            providers = children_of(terraform.id())
+                .into_iter()
+                .filter(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.starts_with("terraform-prov"))
+                })
+                .collect();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!providers.is_empty(), "no provider mid-create");
+    terraform.kill().unwrap();
+    terraform.wait().unwrap();
+    // The provider notices its parent is gone and exits (not after 90 s).
+    let mut alive = providers.clone();
+    for _ in 0..100 {
+        alive.retain(|p| running(*p));
+        if alive.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(alive.is_empty(), "providers {alive:?} outlived terraform");
+
+    tf.sandbox.send("PUT", "/_sandbox/latency", Some(json!({})));
+    // Let a create the sandbox was still holding finish.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    tf.apply();
+    let names: Vec<String> = tf
+        .sandbox
+        .all_integrations()
+        .into_iter()
+        .filter_map(|r| r["name"].as_str().map(str::to_string))
+        .filter(|n| n.starts_with("bb-killed-"))
+        .collect();
+    assert_eq!(names.len(), 3, "one record each, no duplicate: {names:?}");
+    assert_eq!(
+        tf.state()["resources"][0]["instances"].as_array().map_or(0, Vec::len),
+        3
+    );
+    tf.assert_empty_plan();
+}

@@ -56,6 +56,7 @@ pub async fn serve_for_terraform<P: Provider>(host: Arc<ProviderHost<P>>) -> i32
     let tls_disabled = env("TF_DISABLE_PLUGIN_TLS").is_some_and(|v| !v.is_empty());
     let client_cert = env("PLUGIN_CLIENT_CERT").filter(|c| !c.trim().is_empty());
     let shutdown = CancellationToken::new();
+    exit_with_parent(shutdown.clone());
     let service = ProviderService::new(host);
 
     let outcome = match (tls_disabled, client_cert) {
@@ -133,6 +134,30 @@ async fn listen(me: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<(Plugi
         .ok()?;
     let addr = listener.local_addr().map_err(|e| eprintln!("{me}: {e}")).ok()?;
     Some((PluginListener::Tcp(listener), PluginAddr::Tcp(addr), SocketFile(None)))
+}
+
+/// How often the provider looks whether Terraform is still there.
+const PARENT_CHECK: Duration = Duration::from_millis(500);
+
+/// Ends serving when Terraform dies. A Terraform killed with SIGKILL never
+/// calls `Shutdown`, and its plugin would otherwise linger (holding a socket
+/// and, mid-apply, a half-done HTTP call) until the OS reaps it. When the
+/// parent goes, the child is re-parented, so its parent id changes.
+fn exit_with_parent(shutdown: CancellationToken) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(PARENT_CHECK) => {}
+            }
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!("Terraform (pid {parent}) is gone; stopping");
+                shutdown.cancel();
+                return;
+            }
+        }
+    });
 }
 
 /// go-plugin servers ignore SIGINT: the plugin shares Terraform's process
