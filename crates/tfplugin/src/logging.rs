@@ -12,9 +12,11 @@
 use std::io::Write;
 
 use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// The level Terraform's environment asks for; `None` means logging is off.
@@ -85,15 +87,57 @@ where
     }
 }
 
-impl<S: Subscriber, W: MakeLineWriter> Layer<S> for HclogLayer<W> {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let line = format_event(event);
+/// The recorded fields of a span (`tf_rpc`, `tf_req_id`, `tf_resource_type`
+/// …), kept in its extensions so every line logged inside it carries them,
+/// as terraform-plugin-go's lines do.
+struct SpanFields(Vec<(String, serde_json::Value)>);
+
+impl<S, W> Layer<S> for HclogLayer<W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: MakeLineWriter,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut fields = FieldCollector::default();
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(fields.fields));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let mut fields = FieldCollector::default();
+        values.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            let mut ext = span.extensions_mut();
+            match ext.get_mut::<SpanFields>() {
+                Some(existing) => existing.0.extend(fields.fields),
+                None => ext.insert(SpanFields(fields.fields)),
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let mut inherited = Vec::new();
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                if let Some(f) = span.extensions().get::<SpanFields>() {
+                    inherited.extend(f.0.iter().cloned());
+                }
+            }
+        }
+        let line = format_event_with(event, inherited);
         self.make_writer.write_line(line.as_bytes());
     }
 }
 
 /// Formats one event as a go-hclog JSON line, with a trailing newline.
 pub fn format_event(event: &Event<'_>) -> String {
+    format_event_with(event, Vec::new())
+}
+
+/// The same, with fields inherited from the spans around the event.
+fn format_event_with(event: &Event<'_>, inherited: Vec<(String, serde_json::Value)>) -> String {
     let meta = event.metadata();
     let mut fields = FieldCollector::default();
     event.record(&mut fields);
@@ -103,7 +147,7 @@ pub fn format_event(event: &Event<'_>) -> String {
     obj.insert("@module".into(), "sei".into());
     obj.insert("@timestamp".into(), hclog_timestamp(chrono::Utc::now()).into());
     obj.insert("@caller".into(), meta.target().into());
-    for (k, v) in fields.fields {
+    for (k, v) in inherited.into_iter().chain(fields.fields) {
         obj.insert(k, v);
     }
     let mut line = serde_json::Value::Object(obj).to_string();

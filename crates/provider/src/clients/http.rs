@@ -94,10 +94,21 @@ pub async fn send_once(
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<Response, AttemptError> {
-    let send = request.timeout(timeout).send();
+    let (client, built) = request.timeout(timeout).build_split();
+    let request = built.map_err(|e| AttemptError::Other(describe(&e)))?;
+    let method = request.method().clone();
+    let url = loggable(request.url());
+    let started = std::time::Instant::now();
+    let send = client.execute(request);
     tokio::select! {
         _ = cancel.cancelled() => Err(AttemptError::Cancelled),
-        result = send => result.map_err(|e| {
+        result = send => {
+            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            match &result {
+                Ok(resp) => tracing::debug!(method = %method, url = %url, status = resp.status().as_u16(), duration_ms = ms, "HTTP call"),
+                Err(e) => tracing::debug!(method = %method, url = %url, duration_ms = ms, error = %describe(e), "HTTP call failed"),
+            }
+            result.map_err(|e| {
             if e.is_timeout() {
                 AttemptError::Timeout
             } else if e.is_connect() {
@@ -105,8 +116,18 @@ pub async fn send_once(
             } else {
                 AttemptError::Other(describe(&e))
             }
-        }),
+        })
+        }
     }
+}
+
+/// A URL as logs may show it: never user info or the query string.
+pub(crate) fn loggable(url: &reqwest::Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.to_string()
 }
 
 /// How one attempt failed, before the retry policy has had its say.

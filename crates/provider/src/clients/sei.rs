@@ -751,11 +751,7 @@ fn is_sei_not_found(body: &str, id: &str) -> bool {
 
 /// A URL as it may appear in messages and logs: without user info or query.
 pub fn redacted(url: &Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.set_query(None);
-    u.to_string()
+    http::loggable(url)
 }
 
 /// The first line of a message, at most 200 characters: a proxy's HTML page

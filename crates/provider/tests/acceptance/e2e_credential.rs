@@ -203,6 +203,32 @@ resource "sei_bitbucket_integration" "x" {
         assert!(!terminal.contains(&s), "stored secret in terminal output or TF_LOG");
     }
     assert!(state.contains(CI.1), "a stored password is in state, as documented");
+    // Every provider line logged while an RPC is served says which RPC and
+    // which type, as terraform-plugin-go's do.
+    let plan_lines: Vec<&str> = terminal
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-sei") && l.contains("tf_rpc=PlanResourceChange"))
+        .collect();
+    assert!(
+        !plan_lines.is_empty(),
+        "no provider line inside PlanResourceChange: {:?}",
+        terminal
+            .lines()
+            .filter(|l| l.contains("provider.terraform-provider-sei"))
+            .collect::<Vec<_>>()
+    );
+    for l in &plan_lines {
+        assert!(
+            l.contains("tf_req_id=") && l.contains("tf_provider_addr=registry.terraform.io/sei-oss/sei"),
+            "{l}"
+        );
+    }
+    assert!(
+        plan_lines
+            .iter()
+            .any(|l| l.contains("tf_resource_type=sei_bitbucket_integration")),
+        "{plan_lines:?}"
+    );
     let sensitive = &plan_json["planned_values"]["root_module"]["resources"]
         .as_array()
         .unwrap()

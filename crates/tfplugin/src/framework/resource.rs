@@ -266,6 +266,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
                 }
             }
         };
+        tracing::debug!(create = plan.prior.is_none(), "calling the resource's modify_plan");
         self.inner.modify_plan(ctx, &mut plan).await;
         let mut planned = model::encode(&plan.planned, &schema.value_type());
         // What configuration sets is not the resource's to change; keeping
@@ -310,12 +311,18 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
         let outcome: Result<Value, Diagnostics> = async {
             if planned.is_null() {
                 let state = decode_some::<R::Model>("prior state", &prior)?;
+                tracing::debug!("calling the resource's delete");
                 self.inner.delete(ctx, state, &mut diags).await;
                 return Ok(if diags.has_errors() { prior.clone() } else { Value::Null });
             }
             let planned_model = decode_some::<R::Model>("planned state", &planned)?;
             let config_model = decode_some::<R::Model>("configuration", &config)?;
-            match decode::<R::Model>("prior state", &prior)? {
+            let prior_model = decode::<R::Model>("prior state", &prior)?;
+            tracing::debug!(
+                create = prior_model.is_none(),
+                "calling the resource's create or update"
+            );
+            match prior_model {
                 None => Ok(self
                     .inner
                     .create(ctx, planned_model, config_model, &mut diags)
@@ -356,6 +363,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
                 }
             }
         };
+        tracing::debug!("calling the resource's read");
         let new_state = match self.inner.read(ctx, current, &mut diags).await {
             Some(m) => settle(schema, model::encode(&m, &schema.value_type()), &mut diags),
             None => Value::Null,

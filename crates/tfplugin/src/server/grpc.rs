@@ -73,10 +73,30 @@ where
 /// Runs one RPC body, mapping errors and panics to diagnostics.
 async fn guard<T>(
     provider: &str,
+    address: &str,
     rpc: &str,
     body: impl Future<Output = Result<T, Diagnostics>>,
 ) -> Result<T, Diagnostics> {
-    match AssertUnwindSafe(body).catch_unwind().await {
+    // The fields terraform-plugin-go puts on every line logged while an RPC
+    // is served. ERROR level so the span exists whatever TF_LOG_PROVIDER
+    // lets through: its fields then reach every line that is written. The
+    // type name is recorded by the handler once it has decoded the request.
+    let span = tracing::error_span!(
+        "rpc",
+        tf_rpc = rpc,
+        tf_req_id = %request_id(),
+        tf_provider_addr = address,
+        tf_resource_type = tracing::field::Empty,
+        tf_data_source_type = tracing::field::Empty,
+        tf_ephemeral_resource_type = tracing::field::Empty,
+    );
+    let traced = async {
+        tracing::trace!("received request");
+        let outcome = AssertUnwindSafe(body).catch_unwind().await;
+        tracing::trace!(ok = matches!(outcome, Ok(Ok(_))), "served request");
+        outcome
+    };
+    match tracing::Instrument::instrument(traced, span).await {
         Ok(result) => result,
         Err(_) => {
             tracing::error!(rpc, "internal error: the handler panicked");
@@ -87,6 +107,28 @@ async fn guard<T>(
             .into())
         }
     }
+}
+
+/// A random UUID (version 4), as terraform-plugin-go's `tf_req_id`.
+fn request_id() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Names the type an RPC is about on its span: every line logged from here
+/// on carries it.
+fn record_type(field: &'static str, name: &str) {
+    tracing::Span::current().record(field, name);
 }
 
 fn unknown_type(provider: &str, kind: &str, name: &str) -> Diagnostics {
@@ -140,6 +182,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .resource(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        record_type("tf_resource_type", &req.type_name);
         let raw = req.raw_state.unwrap_or_default();
         if raw.json.is_empty() {
             return Err(Diagnostic::error(
@@ -160,6 +203,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .resource(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        record_type("tf_resource_type", &req.type_name);
         let ty = r.schema().value_type();
         let state = decode_dynamic(req.current_state.as_ref(), &ty, "current state")?;
         let ctx = self.host.context()?;
@@ -180,6 +224,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .resource(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        record_type("tf_resource_type", &req.type_name);
         let ty = r.schema().value_type();
         let prior = decode_dynamic(req.prior_state.as_ref(), &ty, "prior state")?;
         let proposed = decode_dynamic(req.proposed_new_state.as_ref(), &ty, "proposed new state")?;
@@ -204,6 +249,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .resource(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        record_type("tf_resource_type", &req.type_name);
         let ty = r.schema().value_type();
         let prior = decode_dynamic(req.prior_state.as_ref(), &ty, "prior state")?;
         let planned = decode_dynamic(req.planned_state.as_ref(), &ty, "planned state")?;
@@ -226,6 +272,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .resource(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        record_type("tf_resource_type", &req.type_name);
         let ty = r.schema().value_type();
         let ctx = self.host.context()?;
         let out = r.import(&ctx, &req.id).await;
@@ -256,6 +303,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .resource(&req.target_type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.target_type_name))?;
+        record_type("tf_resource_type", &req.target_type_name);
         if req.source_type_name != req.target_type_name {
             return Err(Diagnostic::error(
                 "Unsupported resource move",
@@ -283,6 +331,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .data_source(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "data source", &req.type_name))?;
+        record_type("tf_data_source_type", &req.type_name);
         let ty = d.schema().value_type();
         let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
         let ctx = self.host.context()?;
@@ -302,6 +351,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .ephemeral_resource(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "ephemeral resource", &req.type_name))?;
+        record_type("tf_ephemeral_resource_type", &req.type_name);
         let ty = e.schema().value_type();
         let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
         let ctx = self.host.context()?;
@@ -323,6 +373,7 @@ impl<P: ProviderDef> ProviderService<P> {
             .host
             .ephemeral_resource(&req.type_name)
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "ephemeral resource", &req.type_name))?;
+        record_type("tf_ephemeral_resource_type", &req.type_name);
         let ctx = self.host.context()?;
         let diags = e.close(&ctx, req.private).await;
         Ok(pb::close_ephemeral_resource::Response {
@@ -332,8 +383,8 @@ impl<P: ProviderDef> ProviderService<P> {
 }
 
 macro_rules! answer {
-    ($name:expr, $rpc:literal, $body:expr, $resp:ty) => {{
-        let out = match guard($name, $rpc, $body).await {
+    ($name:expr, $addr:expr, $rpc:literal, $body:expr, $resp:ty) => {{
+        let out = match guard($name, &$addr, $rpc, $body).await {
             Ok(resp) => resp,
             Err(diags) => <$resp>::default_with(diagnostics_to_proto(&diags)),
         };
@@ -431,6 +482,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let ty = self.host.provider.schema().value_type();
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ValidateProviderConfig",
             async {
                 let config = decode_dynamic(req.config.as_ref(), &ty, "provider configuration")?;
@@ -451,6 +503,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let ty = self.host.provider.schema().value_type();
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ConfigureProvider",
             async {
                 tracing::debug!(terraform_version = %req.terraform_version, "ConfigureProvider");
@@ -471,12 +524,14 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let req = request.into_inner();
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ValidateResourceConfig",
             async {
                 let r = self
                     .host
                     .resource(&req.type_name)
                     .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+                record_type("tf_resource_type", &req.type_name);
                 let config = decode_dynamic(req.config.as_ref(), &r.schema().value_type(), "configuration")?;
                 let write_only_allowed = req
                     .client_capabilities
@@ -498,12 +553,14 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let req = request.into_inner();
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ValidateDataResourceConfig",
             async {
                 let d = self
                     .host
                     .data_source(&req.type_name)
                     .ok_or_else(|| unknown_type(self.host.provider.info().name, "data source", &req.type_name))?;
+                record_type("tf_data_source_type", &req.type_name);
                 let config = decode_dynamic(req.config.as_ref(), &d.schema().value_type(), "configuration")?;
                 Ok(pb::validate_data_resource_config::Response {
                     diagnostics: diagnostics_to_proto(&d.validate(&config)),
@@ -520,6 +577,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         let req = request.into_inner();
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ValidateEphemeralResourceConfig",
             async {
                 let e = self.host.ephemeral_resource(&req.type_name).ok_or_else(|| {
@@ -540,6 +598,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "UpgradeResourceState",
             self.upgrade(request.into_inner()),
             pb::upgrade_resource_state::Response
@@ -552,6 +611,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "MoveResourceState",
             self.move_state(request.into_inner()),
             pb::move_resource_state::Response
@@ -564,6 +624,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ReadResource",
             self.read(request.into_inner()),
             pb::read_resource::Response
@@ -576,6 +637,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "PlanResourceChange",
             self.plan(request.into_inner()),
             pb::plan_resource_change::Response
@@ -588,6 +650,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ApplyResourceChange",
             self.apply(request.into_inner()),
             pb::apply_resource_change::Response
@@ -600,6 +663,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ImportResourceState",
             self.import(request.into_inner()),
             pb::import_resource_state::Response
@@ -612,6 +676,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "ReadDataSource",
             self.read_data(request.into_inner()),
             pb::read_data_source::Response
@@ -624,6 +689,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::open_ephemeral_resource::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "OpenEphemeralResource",
             self.open(request.into_inner()),
             pb::open_ephemeral_resource::Response
@@ -636,6 +702,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
     ) -> Result<Response<pb::close_ephemeral_resource::Response>, Status> {
         answer!(
             self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
             "CloseEphemeralResource",
             self.close(request.into_inner()),
             pb::close_ephemeral_resource::Response
@@ -660,17 +727,21 @@ mod tests {
     /// handler that panics becomes a diagnostic, and the next RPC is served.
     #[tokio::test]
     async fn a_panicking_handler_becomes_a_diagnostic_and_the_next_call_is_served() {
-        let panicked: Result<(), Diagnostics> = guard("demo", "PlanResourceChange", async {
-            panic!("boom");
-        })
-        .await;
+        let panicked: Result<(), Diagnostics> =
+            guard("demo", "registry.terraform.io/acme/demo", "PlanResourceChange", async {
+                panic!("boom");
+            })
+            .await;
         let diags = panicked.unwrap_err();
         assert_eq!(diags.0.len(), 1);
         assert_eq!(diags.0[0].summary, "Internal provider error");
         assert!(diags.0[0]
             .detail
             .contains("The demo provider failed unexpectedly while handling PlanResourceChange"));
-        let next = guard("demo", "ReadResource", async { Ok::<_, Diagnostics>(7) }).await;
+        let next = guard("demo", "registry.terraform.io/acme/demo", "ReadResource", async {
+            Ok::<_, Diagnostics>(7)
+        })
+        .await;
         assert_eq!(next.unwrap(), 7);
     }
 }
