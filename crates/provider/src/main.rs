@@ -13,7 +13,7 @@ fn main() {
         println!("terraform-provider-sei {}", env!("CARGO_PKG_VERSION"));
         return;
     }
-    logging::init_provider_logging(LOG_TARGETS);
+    logging::init_provider_logging("sei", LOG_TARGETS);
     clients::install_crypto_provider();
     // One thread: the work is I/O waits and small decodes, and Terraform
     // sends at most -parallelism RPCs at once; worker threads would only

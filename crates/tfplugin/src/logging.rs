@@ -40,10 +40,10 @@ pub fn level_from_env() -> Option<Level> {
 /// Installs the hclog layer for the provider process. Without `TF_LOG`,
 /// warnings and errors still go out: Terraform drops them unless asked.
 /// `targets` are the provider's own crates, logged at the requested level.
-pub fn init_provider_logging(targets: &[&str]) {
+pub fn init_provider_logging(module: &'static str, targets: &[&str]) {
     let level = level_from_env().map_or(LevelFilter::WARN, LevelFilter::from_level);
     let _ = tracing_subscriber::registry()
-        .with(HclogLayer::new(std::io::stderr))
+        .with(HclogLayer::new(std::io::stderr).module(module))
         .with(filter_for(level, targets))
         .try_init();
 }
@@ -61,11 +61,21 @@ pub fn filter_for(level: LevelFilter, targets: &[&str]) -> Targets {
 /// A tracing layer writing one go-hclog JSON object per event.
 pub struct HclogLayer<W> {
     make_writer: W,
+    module: &'static str,
 }
 
 impl<W> HclogLayer<W> {
     pub fn new(make_writer: W) -> Self {
-        HclogLayer { make_writer }
+        HclogLayer {
+            make_writer,
+            module: "provider",
+        }
+    }
+
+    /// The `@module` of every line: the provider's name.
+    pub fn module(mut self, module: &'static str) -> Self {
+        self.module = module;
+        self
     }
 }
 
@@ -126,25 +136,25 @@ where
                 }
             }
         }
-        let line = format_event_with(event, inherited);
+        let line = format_event_with(event, self.module, inherited);
         self.make_writer.write_line(line.as_bytes());
     }
 }
 
 /// Formats one event as a go-hclog JSON line, with a trailing newline.
 pub fn format_event(event: &Event<'_>) -> String {
-    format_event_with(event, Vec::new())
+    format_event_with(event, "provider", Vec::new())
 }
 
 /// The same, with fields inherited from the spans around the event.
-fn format_event_with(event: &Event<'_>, inherited: Vec<(String, serde_json::Value)>) -> String {
+fn format_event_with(event: &Event<'_>, module: &str, inherited: Vec<(String, serde_json::Value)>) -> String {
     let meta = event.metadata();
     let mut fields = FieldCollector::default();
     event.record(&mut fields);
     let mut obj = serde_json::Map::new();
     obj.insert("@level".into(), hclog_level(*meta.level()).into());
     obj.insert("@message".into(), fields.message.unwrap_or_default().into());
-    obj.insert("@module".into(), "sei".into());
+    obj.insert("@module".into(), module.into());
     obj.insert("@timestamp".into(), hclog_timestamp(chrono::Utc::now()).into());
     obj.insert("@caller".into(), meta.target().into());
     for (k, v) in inherited.into_iter().chain(fields.fields) {

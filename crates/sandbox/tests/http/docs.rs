@@ -45,4 +45,8 @@ fn every_curl_example_in_the_sandbox_docs_works() {
         );
     }
     assert!(sandbox.route_calls("POST /sei/api/v1/integrations") >= 1);
+    // Its stderr went to a file: plain text, no terminal colours.
+    let log = std::fs::read_to_string(dir.path().join("sandbox.log")).unwrap();
+    assert!(!log.is_empty(), "the sandbox logged nothing");
+    assert!(!log.contains('\x1b'), "ANSI escapes in a log file:\n{log}");
 }
