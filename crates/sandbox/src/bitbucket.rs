@@ -254,7 +254,7 @@ impl Accounts<'_> {
     }
 }
 
-fn presented_from_headers(headers: &HeaderMap) -> Option<Presented> {
+pub(crate) fn presented_from_headers(headers: &HeaderMap) -> Option<Presented> {
     let raw = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, rest) = raw.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("basic") {

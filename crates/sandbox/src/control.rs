@@ -14,7 +14,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::datacenter::Buckets;
 use super::errors::{self, ApiError, Service};
+use super::seed::TokenBucketSeed;
 use super::Sandbox;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -71,11 +73,15 @@ pub struct Latency {
     pub bitbucket_ms: u64,
     #[serde(default)]
     pub oauth_ms: u64,
+    #[serde(default)]
+    pub datacenter_ms: u64,
 }
 
 impl Latency {
     fn for_path(&self, path: &str) -> Duration {
-        let ms = if path.starts_with("/bitbucket/site/oauth2") {
+        let ms = if path.starts_with(super::datacenter::BASE_PATH) {
+            self.datacenter_ms
+        } else if path.starts_with("/bitbucket/site/oauth2") {
             self.oauth_ms
         } else if path.starts_with("/bitbucket/") {
             self.bitbucket_ms
@@ -110,10 +116,13 @@ pub struct Control {
     windows: HashMap<String, VecDeque<Instant>>,
     counters: Counters,
     latency: Latency,
+    /// Data Center's per-user token bucket, and each bucket's level.
+    pub dc_bucket: TokenBucketSeed,
+    pub dc_buckets: Buckets,
 }
 
 impl Control {
-    pub fn new(rate_limit_per_hour: u32) -> Self {
+    pub fn new(rate_limit_per_hour: u32, dc_bucket: TokenBucketSeed) -> Self {
         Control {
             faults: Vec::new(),
             next_fault_id: 1,
@@ -122,6 +131,8 @@ impl Control {
             windows: HashMap::new(),
             counters: Counters::default(),
             latency: Latency::default(),
+            dc_bucket,
+            dc_buckets: Buckets::new(),
         }
     }
 
@@ -253,6 +264,11 @@ fn fault_response(fault: &Fault, path: &str) -> Response {
         }
         (Service::Bitbucket, 429) => ApiError::BitbucketRateLimited { retry_after: None }.into_response(),
         (Service::Sei, 500) => ApiError::SeiInternal.into_response(),
+        (Service::DataCenter, 429) => super::datacenter::error(
+            status,
+            "You have been rate limited: too many requests in too short a time.",
+            "com.atlassian.bitbucket.throttle.ThrottledException",
+        ),
         (service, _) => service
             .error(status, status.canonical_reason().unwrap_or("Injected fault"), path)
             .into_response(),
@@ -271,6 +287,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/counters", get(get_counters).delete(reset_counters))
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/rate-limit", put(set_rate_limit))
+        .route("/datacenter/rate-limit", put(set_dc_rate_limit))
         .route("/latency", get(get_latency).put(set_latency))
         .route("/principals/{name}/revoke", post(revoke))
         .route("/principals/{name}/restore", post(restore))
@@ -340,6 +357,18 @@ async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<
     ))
 }
 
+async fn set_dc_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<TokenBucketSeed>, ApiError> {
+    let bucket: TokenBucketSeed = control_body(req, "token bucket").await?;
+    if bucket.size == 0 {
+        return Err(control_error(StatusCode::BAD_REQUEST, "size must be at least 1"));
+    }
+    sb.control(|c| {
+        c.dc_bucket = bucket;
+        c.dc_buckets.clear();
+    });
+    Ok(Json(bucket))
+}
+
 async fn get_latency(State(sb): State<Arc<Sandbox>>) -> Json<Latency> {
     Json(sb.control(|c| c.latency))
 }
@@ -351,7 +380,9 @@ async fn set_latency(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Jso
 }
 
 fn known_principal(sb: &Sandbox, name: &str) -> Result<(), ApiError> {
-    if sb.seed.bitbucket.principals.iter().any(|p| p.principal_name() == name) {
+    if sb.seed.bitbucket.principals.iter().any(|p| p.principal_name() == name)
+        || super::datacenter::Instance(sb).knows_principal(name)
+    {
         Ok(())
     } else {
         Err(control_error(StatusCode::NOT_FOUND, "no such principal"))

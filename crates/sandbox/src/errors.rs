@@ -31,6 +31,8 @@ pub enum ApiError {
     Bitbucket { status: StatusCode, message: String },
     /// Bitbucket's 429, plain text, with `Retry-After` when set.
     BitbucketRateLimited { retry_after: Option<u64> },
+    /// Data Center's `{"errors": [...]}`.
+    DataCenter { status: StatusCode, message: String },
     /// The control plane's own `{"error": …}`.
     Control { status: StatusCode, message: String },
 }
@@ -99,6 +101,10 @@ impl IntoResponse for ApiError {
                 }
                 resp
             }
+            ApiError::DataCenter { status, message } => json_response(
+                status,
+                json!({"errors": [{"context": null, "message": message, "exceptionName": null}]}),
+            ),
             ApiError::Control { status, message } => json_response(status, json!({"error": message})),
         }
     }
@@ -109,12 +115,15 @@ impl IntoResponse for ApiError {
 pub enum Service {
     Sei,
     Bitbucket,
+    DataCenter,
 }
 
 impl Service {
     pub fn of(path: &str) -> Service {
         if path.starts_with("/bitbucket") {
             Service::Bitbucket
+        } else if path.starts_with(super::datacenter::BASE_PATH) {
+            Service::DataCenter
         } else {
             Service::Sei
         }
@@ -124,6 +133,10 @@ impl Service {
         match self {
             Service::Sei => ApiError::spring(status, message, path),
             Service::Bitbucket => ApiError::bitbucket(status, message),
+            Service::DataCenter => ApiError::DataCenter {
+                status,
+                message: message.to_string(),
+            },
         }
     }
 }

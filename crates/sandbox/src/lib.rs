@@ -10,12 +10,14 @@
 //!
 //! One listener serves:
 //! - `/sei/api/v1/integrations…` (SEI),
-//! - `/bitbucket/2.0/…` and `/bitbucket/site/oauth2/…` (Bitbucket),
+//! - `/bitbucket/2.0/…` and `/bitbucket/site/oauth2/…` (Bitbucket Cloud),
+//! - `/bbdc/rest/api/1.0/…` (one Bitbucket Data Center instance),
 //! - `/_sandbox/…`, the control plane for tests (faults, rate limit,
 //!   counters, credential revocation), never mixed with API routes.
 
 mod bitbucket;
 mod control;
+mod datacenter;
 mod errors;
 pub mod seed;
 mod sei;
@@ -57,7 +59,7 @@ impl Sandbox {
         if world.next_id == 0 {
             world.next_id = 4500;
         }
-        let control = Control::new(seed.bitbucket.rate_limit_per_hour);
+        let control = Control::new(seed.bitbucket.rate_limit_per_hour, seed.datacenter.rate_limit);
         // reqwest is built without a TLS provider of its own; the process
         // default is aws-lc-rs, as in the provider.
         install_crypto_provider();
@@ -116,6 +118,7 @@ pub fn app(sandbox: Arc<Sandbox>) -> Router {
     Router::new()
         .nest("/sei/api", sei::routes())
         .nest("/bitbucket", bitbucket::routes())
+        .nest(datacenter::BASE_PATH, datacenter::routes())
         .fallback(errors::unknown_route)
         .layer(axum::middleware::from_fn_with_state(sandbox.clone(), control::observe))
         .nest("/_sandbox", control::routes())
@@ -141,6 +144,11 @@ impl RunningSandbox {
 
     pub fn bitbucket_api_url(&self) -> String {
         format!("{}/bitbucket/2.0", self.base_url())
+    }
+
+    /// A Data Center integration's `url` for this sandbox.
+    pub fn datacenter_url(&self) -> String {
+        format!("{}{}", self.base_url(), datacenter::BASE_PATH)
     }
 
     pub fn bitbucket_oauth_url(&self) -> String {

@@ -13,6 +13,226 @@ use serde::{Deserialize, Serialize};
 pub struct Seed {
     pub sei: SeiSeed,
     pub bitbucket: BitbucketSeed,
+    /// The Bitbucket Data Center instance served under `/bbdc`; absent
+    /// means an instance with no projects and no users.
+    #[serde(default)]
+    pub datacenter: DataCenterSeed,
+}
+
+/// A Bitbucket Data Center instance, per
+/// `shared/contract/bitbucket-datacenter-api.md`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataCenterSeed {
+    #[serde(default = "default_dc_version")]
+    pub version: String,
+    #[serde(default = "default_dc_display_name")]
+    pub display_name: String,
+    /// Data Center's per-user token bucket.
+    #[serde(default)]
+    pub rate_limit: TokenBucketSeed,
+    #[serde(default)]
+    pub projects: Vec<DcProjectSeed>,
+    #[serde(default)]
+    pub users: Vec<DcUserSeed>,
+    /// Project HTTP access tokens: Bearer only.
+    #[serde(default)]
+    pub project_tokens: Vec<DcProjectTokenSeed>,
+}
+
+impl Default for DataCenterSeed {
+    fn default() -> Self {
+        DataCenterSeed {
+            version: default_dc_version(),
+            display_name: default_dc_display_name(),
+            rate_limit: TokenBucketSeed::default(),
+            projects: Vec::new(),
+            users: Vec::new(),
+            project_tokens: Vec::new(),
+        }
+    }
+}
+
+fn default_dc_version() -> String {
+    "8.19.1".to_string()
+}
+
+fn default_dc_display_name() -> String {
+    "Bitbucket".to_string()
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBucketSeed {
+    pub size: u32,
+    pub refill_per_second: u32,
+}
+
+impl Default for TokenBucketSeed {
+    /// Generous: tests that need throttling set their own bucket.
+    fn default() -> Self {
+        TokenBucketSeed {
+            size: 1000,
+            refill_per_second: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DcProjectSeed {
+    pub key: String,
+    pub name: String,
+    /// Repository names; each slug is the name lowercased, with runs of
+    /// other characters turned into `-`, as Data Center derives it.
+    #[serde(default)]
+    pub repositories: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DcUserSeed {
+    pub username: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub id: u64,
+    pub password: String,
+    /// The user's own HTTP access tokens: they work in Basic auth with the
+    /// username, and as Bearer tokens.
+    #[serde(default)]
+    pub tokens: Vec<DcTokenSeed>,
+    /// Project key → `PROJECT_READ` | `PROJECT_WRITE` | `PROJECT_ADMIN`.
+    #[serde(default)]
+    pub projects: BTreeMap<String, String>,
+    /// `KEY/slug` → `REPO_READ` | `REPO_WRITE` | `REPO_ADMIN`.
+    #[serde(default)]
+    pub repositories: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DcTokenSeed {
+    /// The token's name in counters and the control plane.
+    pub name: String,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DcProjectTokenSeed {
+    pub name: String,
+    pub project: String,
+    pub secret: String,
+}
+
+/// Data Center's slug of a repository name.
+pub fn dc_slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+const PROJECT_PERMISSIONS: [&str; 3] = ["PROJECT_READ", "PROJECT_WRITE", "PROJECT_ADMIN"];
+const REPO_PERMISSIONS: [&str; 3] = ["REPO_READ", "REPO_WRITE", "REPO_ADMIN"];
+
+fn validate_datacenter(dc: &DataCenterSeed, names: &mut BTreeSet<String>) -> Result<(), String> {
+    let fail = |path: String, why: &str| Err(format!("seed file is not valid: datacenter.{path}: {why}"));
+    if dc.rate_limit.size == 0 {
+        return fail("rate_limit.size".into(), "must be at least 1");
+    }
+    let mut keys = BTreeSet::new();
+    for (i, p) in dc.projects.iter().enumerate() {
+        let key_ok = !p.key.is_empty()
+            && p.key
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            return fail(format!("projects[{i}].key"), "must be upper-case letters, digits and _");
+        }
+        if !keys.insert(p.key.clone()) {
+            return fail(format!("projects[{i}].key"), "duplicate project key");
+        }
+        if p.name.trim().is_empty() {
+            return fail(format!("projects[{i}].name"), "must not be empty");
+        }
+        let mut slugs = BTreeSet::new();
+        for (j, r) in p.repositories.iter().enumerate() {
+            if dc_slug(r).is_empty() || !slugs.insert(dc_slug(r)) {
+                return fail(
+                    format!("projects[{i}].repositories[{j}]"),
+                    "empty or duplicate repository slug",
+                );
+            }
+        }
+    }
+    let repo_exists = |full: &str| {
+        full.split_once('/').is_some_and(|(key, slug)| {
+            dc.projects
+                .iter()
+                .any(|p| p.key == key && p.repositories.iter().any(|r| dc_slug(r) == slug))
+        })
+    };
+    let mut usernames = BTreeSet::new();
+    for (i, u) in dc.users.iter().enumerate() {
+        let at = |f: &str| format!("users[{i}].{f}");
+        if u.username.trim().is_empty() || u.username.contains(':') {
+            return fail(at("username"), "must be non-empty and without ':'");
+        }
+        if !usernames.insert(u.username.to_lowercase()) || !names.insert(u.username.clone()) {
+            return fail(at("username"), "duplicate principal name");
+        }
+        if u.password.is_empty() {
+            return fail(at("password"), "must not be empty");
+        }
+        for (j, t) in u.tokens.iter().enumerate() {
+            if t.secret.is_empty() {
+                return fail(at(&format!("tokens[{j}].secret")), "must not be empty");
+            }
+            if !names.insert(t.name.clone()) {
+                return fail(at(&format!("tokens[{j}].name")), "duplicate principal name");
+            }
+        }
+        for (key, level) in &u.projects {
+            if !keys.contains(key) {
+                return fail(at(&format!("projects.{key}")), "no such project");
+            }
+            if !PROJECT_PERMISSIONS.contains(&level.as_str()) {
+                return fail(
+                    at(&format!("projects.{key}")),
+                    "must be PROJECT_READ, PROJECT_WRITE or PROJECT_ADMIN",
+                );
+            }
+        }
+        for (full, level) in &u.repositories {
+            if !repo_exists(full) {
+                return fail(at(&format!("repositories.{full}")), "no such repository (KEY/slug)");
+            }
+            if !REPO_PERMISSIONS.contains(&level.as_str()) {
+                return fail(
+                    at(&format!("repositories.{full}")),
+                    "must be REPO_READ, REPO_WRITE or REPO_ADMIN",
+                );
+            }
+        }
+    }
+    for (i, t) in dc.project_tokens.iter().enumerate() {
+        if !keys.contains(&t.project) {
+            return fail(format!("project_tokens[{i}].project"), "no such project");
+        }
+        if t.secret.is_empty() {
+            return fail(format!("project_tokens[{i}].secret"), "must not be empty");
+        }
+        if !names.insert(t.name.clone()) {
+            return fail(format!("project_tokens[{i}].name"), "duplicate principal name");
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -234,6 +454,7 @@ pub fn validate_seed(seed: &Seed) -> Result<(), String> {
             }
         }
     }
+    validate_datacenter(&seed.datacenter, &mut names)?;
     if let Some(c) = &seed.sei.oauth_consumer {
         let found = seed
             .bitbucket
@@ -263,5 +484,17 @@ mod tests {
         assert!(err.contains("bitbucket.principals[0].email"), "{err}");
         let typo = r#"{"sei":{"api_keys":[],"oauth_consumr":"x"},"bitbucket":{"workspaces":[],"principals":[]}}"#;
         assert!(parse_seed(typo).unwrap_err().contains("oauth_consumr"));
+        let dc = r#"{"sei":{"api_keys":[{"key":"k","account":"a"}]},"bitbucket":{"workspaces":[],"principals":[]},
+            "datacenter":{"projects":[{"key":"PLAT","name":"Platform","repositories":["api"]}],
+            "users":[{"username":"svc","id":1,"password":"p","repositories":{"PLAT/web":"REPO_READ"}}]}}"#;
+        let err = parse_seed(dc).unwrap_err();
+        assert!(err.contains("datacenter.users[0].repositories.PLAT/web"), "{err}");
+    }
+
+    #[test]
+    fn slugs_follow_data_center() {
+        assert_eq!(dc_slug("Mobile App"), "mobile-app");
+        assert_eq!(dc_slug("api"), "api");
+        assert_eq!(dc_slug("  Weird__Name!! "), "weird__name");
     }
 }

@@ -367,7 +367,42 @@ fn preflight(sb: &Sandbox, account: &str, creds: &[(String, Presented)], repos: 
     problems
 }
 
+/// SEI's Data Center preflight. SEI calls `{url}/rest/api/1.0/…` with
+/// Basic `username:apikey` (the literal `null` for a missing username); here
+/// the call is answered in process when `url` is this sandbox's instance,
+/// and fails to connect otherwise.
+fn datacenter_preflight(sb: &Sandbox, host: &str, body: &IntegrationBody) -> Option<(&'static str, String)> {
+    let url = body.url.as_deref().unwrap_or_default();
+    let ours = url::Url::parse(url).ok().is_some_and(|u| {
+        let authority = match u.port() {
+            Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
+            None => u.host_str().unwrap_or_default().to_string(),
+        };
+        authority == host && u.path().trim_end_matches('/') == super::datacenter::BASE_PATH
+    });
+    if !ours {
+        return Some((
+            "Get projects",
+            format!("Failed to connect to {url}/rest/api/1.0/projects: not a Bitbucket Data Center this SEI can reach"),
+        ));
+    }
+    let user = body.username.as_deref().unwrap_or("null");
+    let key = body.apikey.as_deref().unwrap_or_default();
+    super::datacenter::preflight(sb, user, key).map(|f| (f.check, f.error))
+}
+
 fn preflight_failed(account: &str, body: &IntegrationBody, problems: Vec<String>) -> Response {
+    checks_failed(account, body, vec![("Get repositories", problems.join("; "))])
+}
+
+fn checks_failed(account: &str, body: &IntegrationBody, failed: Vec<(&str, String)>) -> Response {
+    let checks: Vec<Value> = failed
+        .into_iter()
+        .map(|(name, error)| {
+            json!({"success": false, "name": name, "error": error,
+                   "exception": "BitbucketClientException", "warning": null})
+        })
+        .collect();
     let body = json!({
         "timestamp": chrono::Utc::now().timestamp_millis(),
         "status": 400,
@@ -379,8 +414,7 @@ fn preflight_failed(account: &str, body: &IntegrationBody, problems: Vec<String>
             "tenant_id": account,
             "integration": {"name": body.name, "application": body.application, "url": body.url},
             "exception": null,
-            "checks": [{"success": false, "name": "Get repositories", "error": problems.join("; "),
-                        "exception": "BitbucketClientException", "warning": null}],
+            "checks": checks,
         }
     });
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
@@ -415,11 +449,22 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response
         Some(build_credentials(&sb, &host, &body, m, BASE).await?)
     };
     let metadata = body.metadata.clone().unwrap_or_default();
+    let datacenter = application.as_deref() == Some("bitbucket_server");
+    if datacenter && credentials.is_some() && body.method.as_deref() != Some("apikey") {
+        // SEI's Data Center client factory handles only an ApiKey token.
+        return Err(bad("Unsupported token_type provided.", BASE));
+    }
     if let (Some(creds), false) = (&credentials, body.skip_preflight_check.unwrap_or(false)) {
-        let repos = metadata.get("repos").and_then(Value::as_str).unwrap_or("");
-        let problems = preflight(&sb, &account, &creds.presented, repos);
-        if !problems.is_empty() {
-            return Ok(preflight_failed(&account, &body, problems));
+        if datacenter {
+            if let Some(failed) = datacenter_preflight(&sb, &host, &body) {
+                return Ok(checks_failed(&account, &body, vec![failed]));
+            }
+        } else {
+            let repos = metadata.get("repos").and_then(Value::as_str).unwrap_or("");
+            let problems = preflight(&sb, &account, &creds.presented, repos);
+            if !problems.is_empty() {
+                return Ok(preflight_failed(&account, &body, problems));
+            }
         }
     }
     // The url column is NOT NULL: the insert fails.

@@ -790,7 +790,10 @@ async fn latency_per_service_and_faults_with_any_status_and_body() {
         .json()
         .await
         .unwrap();
-    assert_eq!(set, json!({"sei_ms": 120, "bitbucket_ms": 0, "oauth_ms": 0}));
+    assert_eq!(
+        set,
+        json!({"sei_ms": 120, "bitbucket_ms": 0, "oauth_ms": 0, "datacenter_ms": 0})
+    );
     let bad = c
         .put(control("/latency"))
         .json(&json!({"sei": 1}))

@@ -8,4 +8,5 @@
 mod api;
 mod common;
 mod crash;
+mod datacenter;
 mod docs;
