@@ -1,10 +1,12 @@
-//! HTTP clients for SEI, Bitbucket and Bitbucket OAuth.
+//! HTTP clients for SEI, Bitbucket Cloud, Bitbucket Data Center and
+//! Bitbucket OAuth.
 //!
 //! Plain Rust APIs: no Terraform or gRPC types in here, so they can be used
 //! and tested alone. Every request goes through [`http`], which owns the one
 //! retry policy, per-attempt timeouts and cancellation.
 
 pub mod bitbucket;
+pub mod datacenter;
 pub mod http;
 pub mod oauth;
 pub mod records;

@@ -144,6 +144,9 @@ pub struct IntegrationSpec {
     pub url: Option<String>,
     pub tags: Vec<String>,
     pub repositories: Vec<String>,
+    /// Data Center project names (`metadata.projects`); `None` for Cloud,
+    /// which has no such key.
+    pub projects: Option<Vec<String>>,
     pub fetch: FetchFlags,
 }
 
@@ -202,10 +205,10 @@ impl IntegrationRequest {
         for (key, value) in FetchFlags::KEYS.iter().zip(spec.fetch.values()) {
             metadata.insert((*key).to_string(), serde_json::Value::Bool(value));
         }
-        let mut repositories = spec.repositories.clone();
-        repositories.sort();
-        repositories.dedup();
-        metadata.insert("repos".into(), serde_json::Value::String(repositories.join(",")));
+        metadata.insert("repos".into(), serde_json::Value::String(joined(&spec.repositories)));
+        if let Some(projects) = &spec.projects {
+            metadata.insert("projects".into(), serde_json::Value::String(joined(projects)));
+        }
         let mut tags = spec.tags.clone();
         tags.sort();
         tags.dedup();
@@ -245,10 +248,27 @@ impl IntegrationRequest {
     }
 }
 
+/// SEI's comma-joined form of a set: sorted, each once.
+fn joined(items: &[String]) -> String {
+    let mut items = items.to_vec();
+    items.sort();
+    items.dedup();
+    items.join(",")
+}
+
 impl Integration {
     /// `metadata.repos`, SEI's comma-joined list; empty means all.
     pub fn repositories(&self) -> Vec<String> {
-        let joined = self.metadata.get("repos").and_then(|v| v.as_str()).unwrap_or("");
+        self.metadata_list("repos")
+    }
+
+    /// `metadata.projects` (Data Center project names); empty means all.
+    pub fn projects(&self) -> Vec<String> {
+        self.metadata_list("projects")
+    }
+
+    fn metadata_list(&self, key: &str) -> Vec<String> {
+        let joined = self.metadata.get(key).and_then(|v| v.as_str()).unwrap_or("");
         let mut out: Vec<String> = joined
             .split(',')
             .map(str::trim)
@@ -349,6 +369,8 @@ impl fmt::Debug for SeiClient {
 /// Filters of `POST /v1/integrations/list`.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
+    /// SEI's `applications` filter; `None` lists every application.
+    pub application: Option<String>,
     pub name_contains: Option<String>,
     pub tag_ids: Vec<String>,
 }
@@ -548,7 +570,7 @@ impl SeiClient {
         marker: &str,
         cancel: &CancellationToken,
     ) -> Result<Option<Integration>, SeiError> {
-        match self.find_by_name(name, cancel).await? {
+        match self.find_by_name(name, None, cancel).await? {
             None => Ok(None),
             Some(rec)
                 if !marker.is_empty()
@@ -608,7 +630,9 @@ impl SeiClient {
     /// appear on two pages.
     pub async fn list(&self, filter: &ListFilter, cancel: &CancellationToken) -> Result<Vec<Integration>, SeiError> {
         let mut f = serde_json::Map::new();
-        f.insert("applications".into(), serde_json::json!(["bitbucket"]));
+        if let Some(app) = &filter.application {
+            f.insert("applications".into(), serde_json::json!([app]));
+        }
         if let Some(name) = &filter.name_contains {
             f.insert("partial".into(), serde_json::json!({ "name": name }));
         }
@@ -679,11 +703,19 @@ impl SeiClient {
         Ok(out)
     }
 
-    /// The record with exactly this (trimmed) name. SEI's name filter matches
-    /// substrings, so the exact comparison happens here.
-    pub async fn find_by_name(&self, name: &str, cancel: &CancellationToken) -> Result<Option<Integration>, SeiError> {
+    /// The record with exactly this (trimmed) name, of `application` or of
+    /// any. SEI's name filter matches substrings, so the exact comparison
+    /// happens here. Names are unique across applications, so a name
+    /// conflict looks in all of them.
+    pub async fn find_by_name(
+        &self,
+        name: &str,
+        application: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Integration>, SeiError> {
         let wanted = name.trim();
         let filter = ListFilter {
+            application: application.map(str::to_string),
             name_contains: Some(wanted.to_string()),
             tag_ids: Vec::new(),
         };

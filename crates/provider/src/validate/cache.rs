@@ -16,8 +16,21 @@ use tokio_util::sync::CancellationToken;
 use super::{is_transient, CredentialCheck, IdentityReply, ListingReply, MembershipReply};
 use crate::clients::BitbucketClient;
 
-type Key = [u8; 32];
-type Slots<V> = Mutex<HashMap<Key, Arc<OnceCell<V>>>>;
+pub(crate) type Key = [u8; 32];
+pub(crate) type Slots<V> = Mutex<HashMap<Key, Arc<OnceCell<V>>>>;
+
+/// An HMAC of `parts` (length-prefixed) under a per-process key.
+pub(crate) fn keyed(hmac_key: &[u8; 32], parts: &[&[u8]]) -> Key {
+    // HMAC accepts keys of any length; 32 bytes cannot fail.
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(hmac_key) else {
+        return [0; 32];
+    };
+    for p in parts {
+        mac.update(&(p.len() as u64).to_be_bytes());
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
+}
 
 pub struct CredentialValidator {
     client: BitbucketClient,
@@ -51,16 +64,7 @@ impl CredentialValidator {
     }
 
     fn key(&self, parts: &[&[u8]]) -> Key {
-        // HMAC accepts keys of any length; 32 bytes cannot fail.
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.hmac_key) {
-            Ok(m) => m,
-            Err(_) => return [0; 32],
-        };
-        for p in parts {
-            mac.update(&(p.len() as u64).to_be_bytes());
-            mac.update(p);
-        }
-        mac.finalize().into_bytes().into()
+        keyed(&self.hmac_key, parts)
     }
 
     fn credential_key(&self, check: &CredentialCheck) -> Key {
@@ -120,7 +124,7 @@ impl CredentialValidator {
 /// Runs `fetch` once per key; concurrent callers wait for the same result.
 /// Transient failures are handed to the waiters but not kept, so a later
 /// check asks again.
-async fn single_flight<V, F, Fut>(slots: &Slots<V>, key: Key, fetch: F, transient: impl Fn(&V) -> bool) -> V
+pub(crate) async fn single_flight<V, F, Fut>(slots: &Slots<V>, key: Key, fetch: F, transient: impl Fn(&V) -> bool) -> V
 where
     V: Clone,
     F: FnOnce() -> Fut,
@@ -130,6 +134,9 @@ where
         let mut map = slots.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(key).or_insert_with(|| Arc::new(OnceCell::new())).clone()
     };
+    if cell.initialized() {
+        tracing::trace!("credential check answered from the cache");
+    }
     let value = cell.get_or_init(fetch).await.clone();
     if transient(&value) {
         let mut map = slots.lock().unwrap_or_else(|p| p.into_inner());

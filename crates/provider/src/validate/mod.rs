@@ -12,6 +12,7 @@
 //! stays inside Bitbucket's 1000 requests/hour.
 
 mod cache;
+pub mod datacenter;
 mod scopes;
 
 use std::collections::BTreeSet;
@@ -19,6 +20,7 @@ use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 
 pub use cache::CredentialValidator;
+pub use datacenter::{ServerCheck, ServerReport, ServerValidator};
 pub use scopes::{default_required_scopes, missing_scopes};
 
 use crate::clients::bitbucket::{BitbucketError, Repository, User};
@@ -91,6 +93,10 @@ pub enum Subject {
     Secret,
     Workspace(usize),
     Repository(usize),
+    /// Data Center: the server `url`, the `username`, a listed project.
+    Url,
+    Username,
+    Project(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,418 @@
+//! The Bitbucket Data Center REST API subset the plan-time check needs,
+//! under each integration's own `url` (`{url}/rest/api/1.0/…`).
+//!
+//! Data Center answers 401 both for a bad credential and for a missing
+//! permission; only `X-AUSERNAME`, which it sets on every authenticated
+//! answer, tells them apart. So every answer here carries that header's
+//! value next to its outcome.
+
+use std::fmt;
+
+use reqwest::{RequestBuilder, StatusCode};
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::http::{self, HttpPolicy, TransportError};
+use crate::secret::Secret;
+
+/// How a credential is presented. SEI only ever sends Basic; Bearer is
+/// used by the check to recognise a project or repository token.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DataCenterAuth {
+    Basic { username: String, secret: Secret },
+    Bearer(Secret),
+}
+
+impl fmt::Debug for DataCenterAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataCenterAuth::Basic { username, .. } => write!(f, "Basic({username}, ***)"),
+            DataCenterAuth::Bearer(_) => f.write_str("Bearer(***)"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataCenterError {
+    /// HTTP 401, with `X-AUSERNAME` as `identity`. When present, the caller is known
+    /// and lacks a permission; when absent, the credential was refused.
+    #[error("Bitbucket Data Center answered 401 ({message})")]
+    Unauthorized {
+        identity: Option<String>,
+        message: String,
+        exception: Option<String>,
+    },
+    #[error("Bitbucket Data Center found nothing there (404): {message}")]
+    NotFound { message: String },
+    #[error("Bitbucket Data Center is rate limiting this user; gave up after {attempts} attempt(s)")]
+    RateLimited { attempts: u32 },
+    #[error("Bitbucket Data Center failed (HTTP {status}) after {attempts} attempt(s): {message}")]
+    Server {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
+    #[error("cannot reach Bitbucket Data Center: {0}")]
+    Transport(#[from] TransportError),
+    #[error("the answer is not Bitbucket Data Center's: {0}")]
+    Decode(String),
+}
+
+impl DataCenterError {
+    /// Failures that say nothing about the credential, and so are never
+    /// cached.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            DataCenterError::RateLimited { .. } | DataCenterError::Transport(_) | DataCenterError::Server { .. }
+        )
+    }
+}
+
+/// An answer: who Data Center says the caller is, and the outcome.
+#[derive(Debug, Clone)]
+pub struct DcReply<T> {
+    pub identity: Option<String>,
+    pub result: Result<T, DataCenterError>,
+}
+
+/// `GET /rest/api/1.0/application-properties`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    pub version: String,
+    #[serde(default)]
+    pub build_number: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// What answered at `url` when it is not Data Center.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    #[error("{url} answered HTTP {status}{}{}", kind(.content_type), snippet(.body))]
+    NotDataCenter {
+        url: String,
+        status: u16,
+        content_type: Option<String>,
+        body: String,
+    },
+    #[error("cannot reach {url}: {source}")]
+    Unreachable { url: String, source: TransportError },
+}
+
+fn kind(content_type: &Option<String>) -> String {
+    content_type.as_ref().map(|c| format!(" ({c})")).unwrap_or_default()
+}
+
+fn snippet(body: &str) -> String {
+    let text: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return " with an empty body".to_string();
+    }
+    let short: String = text.chars().take(120).collect();
+    let more = if text.chars().count() > 120 { "…" } else { "" };
+    format!(": {short}{more}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Project {
+    pub key: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Repository {
+    pub slug: String,
+    pub name: String,
+    pub project: Project,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    values: Vec<T>,
+    #[serde(default)]
+    is_last_page: Option<bool>,
+    #[serde(default)]
+    next_page_start: Option<u64>,
+}
+
+/// Data Center's largest page.
+const PAGE_LIMIT: u32 = 1000;
+/// A safety stop for a server whose pages never end.
+const MAX_PAGES: usize = 1000;
+
+#[derive(Clone)]
+pub struct DataCenterClient {
+    http: reqwest::Client,
+    policy: HttpPolicy,
+}
+
+impl fmt::Debug for DataCenterClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataCenterClient").finish_non_exhaustive()
+    }
+}
+
+/// `{base}/rest/api/1.0{tail}`, keeping any context path of `base`.
+pub fn api_url(base: &Url, tail: &str) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_path(&format!("{}/rest/api/1.0{tail}", base.path().trim_end_matches('/')));
+    url
+}
+
+impl DataCenterClient {
+    pub fn new(policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
+        Ok(DataCenterClient {
+            http: http::build_http_client()?,
+            policy,
+        })
+    }
+
+    fn get(&self, url: Url, auth: Option<&DataCenterAuth>) -> RequestBuilder {
+        let rb = self.http.get(url).header("Accept", "application/json");
+        match auth {
+            Some(DataCenterAuth::Basic { username, secret }) => rb.basic_auth(username, Some(secret.expose())),
+            Some(DataCenterAuth::Bearer(token)) => rb.bearer_auth(token.expose()),
+            None => rb,
+        }
+    }
+
+    /// The version probe, without credentials: anything but Data Center's
+    /// JSON answer is reported with what did answer.
+    pub async fn server_info(&self, base: &Url, cancel: &CancellationToken) -> Result<ServerInfo, ProbeError> {
+        let url = api_url(base, "/application-properties");
+        let shown = http::loggable(&url);
+        let (resp, _) = http::send_idempotent(|| self.get(url.clone(), None), &self.policy, cancel)
+            .await
+            .map_err(|source| ProbeError::Unreachable {
+                url: shown.clone(),
+                source,
+            })?;
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|c| c.split(';').next().unwrap_or(c).trim().to_string());
+        let body = read_bounded(resp).await;
+        let not_dc = |body: String| ProbeError::NotDataCenter {
+            url: shown.clone(),
+            status: status.as_u16(),
+            content_type: content_type.clone(),
+            body,
+        };
+        if !status.is_success() {
+            return Err(not_dc(body));
+        }
+        match serde_json::from_str::<ServerInfo>(&body) {
+            Ok(info) if !info.version.is_empty() => Ok(info),
+            _ => Err(not_dc(body)),
+        }
+    }
+
+    async fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: Url,
+        auth: &DataCenterAuth,
+        cancel: &CancellationToken,
+    ) -> DcReply<T> {
+        let (resp, attempts) =
+            match http::send_idempotent(|| self.get(url.clone(), Some(auth)), &self.policy, cancel).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return DcReply {
+                        identity: None,
+                        result: Err(e.into()),
+                    }
+                }
+            };
+        let identity = resp
+            .headers()
+            .get("x-ausername")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .filter(|s| !s.is_empty());
+        let status = resp.status();
+        let body = read_bounded(resp).await;
+        let result = if status.is_success() {
+            serde_json::from_str(&body).map_err(|e| DataCenterError::Decode(e.to_string()))
+        } else {
+            Err(classify(status, &body, attempts, identity.clone()))
+        };
+        DcReply { identity, result }
+    }
+
+    /// Every page of a Data Center list, following `nextPageStart`.
+    pub async fn paged<T: for<'de> Deserialize<'de>>(
+        &self,
+        base: &Url,
+        tail: &str,
+        auth: &DataCenterAuth,
+        cancel: &CancellationToken,
+    ) -> DcReply<Vec<T>> {
+        let mut out = Vec::new();
+        let mut start = 0u64;
+        let mut identity = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = api_url(base, tail);
+            url.query_pairs_mut()
+                .append_pair("start", &start.to_string())
+                .append_pair("limit", &PAGE_LIMIT.to_string());
+            let reply: DcReply<Page<T>> = self.get_json(url, auth, cancel).await;
+            identity = reply.identity.or(identity);
+            let page = match reply.result {
+                Ok(p) => p,
+                Err(e) => {
+                    return DcReply {
+                        identity,
+                        result: Err(e),
+                    }
+                }
+            };
+            let count = page.values.len();
+            out.extend(page.values);
+            // SEI stops on isLastPage, a missing nextPageStart or a short
+            // page; so does this.
+            match (page.is_last_page, page.next_page_start) {
+                (Some(false), Some(next)) if count > 0 && next > start => start = next,
+                _ => {
+                    return DcReply {
+                        identity,
+                        result: Ok(out),
+                    }
+                }
+            }
+        }
+        DcReply {
+            identity,
+            result: Err(DataCenterError::Decode("pagination did not end".into())),
+        }
+    }
+
+    /// `GET /projects/{key}/repos/{slug}`: whether a repository the caller
+    /// cannot list exists (401 with identity) or not (404).
+    pub async fn repository(
+        &self,
+        base: &Url,
+        key: &str,
+        slug: &str,
+        auth: &DataCenterAuth,
+        cancel: &CancellationToken,
+    ) -> DcReply<Repository> {
+        let tail = format!("/projects/{}/repos/{}", segment(key), segment(slug));
+        self.get_json(api_url(base, &tail), auth, cancel).await
+    }
+}
+
+/// Reads at most 64 KiB of an answer: a misconfigured `url` can point at
+/// anything, and only the start of a body is ever shown.
+async fn read_bounded(mut resp: reqwest::Response) -> String {
+    const LIMIT: usize = 64 * 1024;
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() >= LIMIT {
+            bytes.truncate(LIMIT);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[derive(Deserialize, Default)]
+struct Envelope {
+    #[serde(default)]
+    errors: Vec<ErrorItem>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ErrorItem {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    exception_name: Option<String>,
+}
+
+fn classify(status: StatusCode, body: &str, attempts: u32, identity: Option<String>) -> DataCenterError {
+    let env: Envelope = serde_json::from_str(body).unwrap_or_default();
+    let first = env.errors.into_iter().next().unwrap_or_default();
+    let message = first
+        .message
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
+    match status.as_u16() {
+        401 => DataCenterError::Unauthorized {
+            identity,
+            message,
+            exception: first.exception_name,
+        },
+        404 => DataCenterError::NotFound { message },
+        429 => DataCenterError::RateLimited { attempts },
+        code => DataCenterError::Server {
+            status: code,
+            message,
+            attempts,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_urls_keep_the_context_path() {
+        let base = Url::parse("https://git.acme.internal/bitbucket").unwrap();
+        assert_eq!(
+            api_url(&base, "/projects").as_str(),
+            "https://git.acme.internal/bitbucket/rest/api/1.0/projects"
+        );
+        let root = Url::parse("https://git.acme.internal").unwrap();
+        assert_eq!(
+            api_url(&root, "/repos").as_str(),
+            "https://git.acme.internal/rest/api/1.0/repos"
+        );
+    }
+
+    #[test]
+    fn a_401_keeps_the_identity_that_tells_permission_from_credential() {
+        let body = r#"{"errors":[{"context":null,"message":"You are not permitted to access this resource","exceptionName":"com.atlassian.bitbucket.AuthorisationException"}]}"#;
+        assert_eq!(
+            classify(StatusCode::UNAUTHORIZED, body, 1, Some("dfrankel".into())),
+            DataCenterError::Unauthorized {
+                identity: Some("dfrankel".into()),
+                message: "You are not permitted to access this resource".into(),
+                exception: Some("com.atlassian.bitbucket.AuthorisationException".into()),
+            }
+        );
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, "", 6, None),
+            DataCenterError::RateLimited { attempts: 6 }
+        );
+    }
+
+    #[test]
+    fn what_answered_instead_is_shown_briefly() {
+        let e = ProbeError::NotDataCenter {
+            url: "https://x/rest/api/1.0/application-properties".into(),
+            status: 404,
+            content_type: Some("text/html".into()),
+            body: "<html>\n<h1>Not   Found</h1></html>".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "https://x/rest/api/1.0/application-properties answered HTTP 404 (text/html): <html> <h1>Not Found</h1></html>"
+        );
+    }
+}
