@@ -1,6 +1,6 @@
 //! The SEI integration record as Terraform shows it: one mapping, shared by
-//! the `sei_bitbucket_integration` resource and both data sources, so they
-//! can never disagree about a record (the `url` default included).
+//! both integration resources and both data sources, so they can never
+//! disagree about a record (the `url` default included).
 
 use tfplugin::codec::Type;
 use tfplugin::schema::{Attribute, Block};
@@ -13,6 +13,9 @@ pub const DEFAULT_URL: &str = "https://bitbucket.org";
 
 /// SEI's application name for Bitbucket Cloud.
 pub const APPLICATION: &str = "bitbucket";
+
+/// SEI's application name for Bitbucket Data Center (and Server).
+pub const SERVER_APPLICATION: &str = "bitbucket_server";
 
 /// The attributes SEI returns for an integration. Credentials are never part
 /// of it: SEI does not return them.
@@ -61,6 +64,29 @@ impl From<&Integration> for IntegrationRecord {
     }
 }
 
+/// A record as the data sources show it: the record, its application, and
+/// its Data Center project names (empty for Cloud).
+#[derive(Debug, Clone, PartialEq, Model)]
+pub struct ListedIntegration {
+    #[tf(flatten)]
+    pub record: IntegrationRecord,
+    pub application: Val<String>,
+    pub projects: Val<Vec<String>>,
+}
+
+impl From<&Integration> for ListedIntegration {
+    fn from(rec: &Integration) -> Self {
+        ListedIntegration {
+            record: IntegrationRecord::from(rec),
+            application: Val::Known(rec.application.clone().unwrap_or_else(|| APPLICATION.to_string())),
+            projects: Val::Known(rec.projects()),
+        }
+    }
+}
+
+/// The applications the data sources read.
+pub const APPLICATIONS: &[&str] = &[APPLICATION, SERVER_APPLICATION];
+
 /// The record's attributes, all computed, for the data sources. `with_lookup`
 /// leaves out `id` and `name`, which a lookup data source declares itself.
 pub fn record_attributes(block: Block, with_id_and_name: bool) -> Block {
@@ -78,9 +104,9 @@ pub fn record_attributes(block: Block, with_id_and_name: bool) -> Block {
                 .describe(format!("Bitbucket's URL; `{DEFAULT_URL}` when SEI holds none.")),
         )
         .attr(Attribute::computed("tags", strings.clone()).describe("SEI tag ids."))
-        .attr(
-            Attribute::computed("repositories", strings).describe("`workspace/repo` names ingested; empty means all."),
-        )
+        .attr(Attribute::computed("repositories", strings).describe(
+            "Repositories ingested: `workspace/repo` for Cloud, repository names for Data Center; empty means all.",
+        ))
         .attr(Attribute::computed("fetch_commits", Type::Bool).describe("Whether commits are ingested."))
         .attr(Attribute::computed("fetch_prs", Type::Bool).describe("Whether pull requests are ingested."))
         .attr(
@@ -98,4 +124,9 @@ pub fn record_attributes(block: Block, with_id_and_name: bool) -> Block {
         .attr(Attribute::computed("status", Type::String).describe("SEI's status."))
         .attr(Attribute::computed("created_at", Type::Number).describe("Creation time, epoch seconds."))
         .attr(Attribute::computed("updated_at", Type::Number).describe("Last update time, epoch seconds."))
+        .attr(
+            Attribute::computed("projects", Type::set(Type::String)).describe(
+                "Data Center project names ingested; empty means all (and always empty for Bitbucket Cloud).",
+            ),
+        )
 }

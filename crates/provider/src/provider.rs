@@ -12,11 +12,12 @@ use tfplugin::framework::{DynDataSource, DynEphemeralResource, DynResource, Prov
 use tfplugin::schema::validators::{parse_go_duration, GoDuration, HttpUrl, IntRange};
 use tfplugin::schema::{Attribute, Block, Schema};
 
+use crate::clients::datacenter::DataCenterClient;
 use crate::clients::{
     BitbucketClient, ClientSetupError, HttpPolicy, OAuthClient, RecordReader, SeiAuth, SeiClient, SeiError, SeiScope,
 };
 use crate::secret::Secret;
-use crate::validate::CredentialValidator;
+use crate::validate::{CredentialValidator, ServerValidator};
 
 pub const DEFAULT_ENDPOINT: &str = "https://app.harness.io/gateway/sei/api";
 pub const DEFAULT_BITBUCKET_API_URL: &str = "https://api.bitbucket.org/2.0";
@@ -45,7 +46,7 @@ pub fn provider_schema() -> Schema {
     let s = Type::String;
     Schema::new(
         0,
-        Block::new("Manages Harness SEI Bitbucket Cloud integrations, and checks Bitbucket credentials live at plan time. Every attribute can also be set through its environment variable.")
+        Block::new("Manages Harness SEI Bitbucket Cloud and Bitbucket Data Center integrations, and checks Bitbucket credentials live at plan time. Every attribute can also be set through its environment variable.")
             .attr(Attribute::optional("endpoint", s.clone()).validate(HttpUrl).describe(format!(
                 "Base URL of the SEI API. Environment: `SEI_ENDPOINT`. Default: `{DEFAULT_ENDPOINT}`."
             )))
@@ -322,6 +323,10 @@ pub struct Services {
     pub bitbucket: BitbucketClient,
     pub oauth: OAuthClient,
     pub validator: CredentialValidator,
+    /// Refresh reads of Bitbucket Data Center integrations.
+    pub server_records: RecordReader,
+    /// The Data Center check; each integration names its own server.
+    pub datacenter: ServerValidator,
     /// The outcome of the SEI connection check, once it is not transient.
     sei_checked: tokio::sync::Mutex<Option<Result<(), SeiError>>>,
 }
@@ -343,7 +348,9 @@ impl Services {
             policy.clone(),
         )?;
         let bitbucket = BitbucketClient::new(config.bitbucket_api_url.clone(), policy.clone())?;
-        let oauth = OAuthClient::new(config.bitbucket_oauth_url.clone(), policy)?;
+        let oauth = OAuthClient::new(config.bitbucket_oauth_url.clone(), policy.clone())?;
+        let datacenter = ServerValidator::new(DataCenterClient::new(policy)?);
+        let server_records = RecordReader::new(sei.clone(), crate::integration::SERVER_APPLICATION);
         let validator = CredentialValidator::new(bitbucket.clone());
         let records = RecordReader::new(sei.clone(), crate::integration::APPLICATION);
         Ok(Arc::new(Services {
@@ -353,6 +360,8 @@ impl Services {
             bitbucket,
             oauth,
             validator,
+            server_records,
+            datacenter,
             sei_checked: tokio::sync::Mutex::new(None),
         }))
     }
@@ -362,7 +371,7 @@ impl Services {
     /// anything. Concurrent callers wait for the one call; a transient
     /// failure is not kept.
     pub async fn check_sei(&self, cancel: &tokio_util::sync::CancellationToken) -> Result<(), SeiError> {
-        if self.records.answered() {
+        if self.records.answered() || self.server_records.answered() {
             // A refresh already proved the connection.
             return Ok(());
         }
@@ -461,7 +470,7 @@ mod tests {
         }
         assert_eq!(
             p.resources().len() + p.data_sources().len() + p.ephemeral_resources().len(),
-            6
+            7
         );
     }
 

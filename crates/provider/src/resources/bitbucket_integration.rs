@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use futures::future::join_all;
 use tfplugin::codec::{AttributePath, Number, Type, Value};
-use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::diag::Diagnostics;
 use tfplugin::framework::{internal_error, Plan, Resource};
 use tfplugin::schema::validators::{
     EachString, HttpUrl, NoControlChars, NoSurroundingSpace, StringLength, WholeNumber,
@@ -20,11 +20,11 @@ use tfplugin::schema::validators::{
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
-use super::{as_warnings, known_secret, report_diagnostics, sei_error, sorted_set};
+use super::lifecycle::{self, Refreshed};
+use super::{as_warnings, known_secret, report_diagnostics, sorted_set};
 use crate::clients::sei::{
     ApiKeyEntry, CreateOptions, Credentials, FetchFlags, Integration, IntegrationRequest, IntegrationSpec,
 };
-use crate::clients::SeiError;
 use crate::integration::{IntegrationRecord, APPLICATION, DEFAULT_URL};
 use crate::provider::{Ctx, Services};
 use crate::secret::Secret;
@@ -195,6 +195,7 @@ impl IntegrationModel {
             url: r.url.known().cloned(),
             tags: r.tags.items().to_vec(),
             repositories: r.repositories.items().to_vec(),
+            projects: None,
             fetch: FetchFlags {
                 commits: flag(&r.fetch_commits, d.commits),
                 prs: flag(&r.fetch_prs, d.prs),
@@ -438,26 +439,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
             )
         });
         let Some(prior) = &plan.prior else {
-            // A create is the first write: prove the SEI connection now, so a
-            // wrong key, account or endpoint fails the plan, not the apply
-            // (after the credentials pass: one problem at a time).
-            let checked = if plan.diags.has_errors() {
-                Ok(())
-            } else {
-                ctx.services.check_sei(&ctx.cancel).await
-            };
-            match checked {
-                Ok(()) => {}
-                Err(e @ (SeiError::RateLimited { .. } | SeiError::Server { .. })) => {
-                    plan.diags.push(Diagnostic::warning(
-                        "Could not check the SEI connection",
-                        format!("{e}. The plan goes on; the apply will tell."),
-                    ))
-                }
-                Err(e) => plan
-                    .diags
-                    .push(sei_error(ctx, "SEI refuses this provider configuration", &e, None)),
-            }
+            lifecycle::check_sei_before_create(ctx, &mut plan.diags).await;
             plan.planned.record.description = plan.config.record.description.clone();
             plan.planned.record.authentication = plan.config.authentication_for();
             return;
@@ -475,14 +457,11 @@ impl Resource<Services> for BitbucketIntegrationResource {
         if before != Form::Blocks && prior.record.url != planned.record.url {
             plan.requires_replace.push(AttributePath::attr("url"));
         }
-        let prior_description = prior.record.description.as_deref().unwrap_or_default();
-        if plan.config.record.description.as_deref() == Some("") && !prior_description.is_empty() {
-            plan.diags.error_at(
-                AttributePath::attr("description"),
-                "SEI cannot clear a description",
-                format!("SEI keeps a description once set (here {prior_description:?}), so an empty description can never be applied. Remove the attribute to keep SEI's value, or set a new text."),
-            );
-        }
+        lifecycle::refuse_uncleared_description(
+            prior.record.description.as_deref(),
+            plan.config.record.description.as_deref(),
+            &mut plan.diags,
+        );
         let resend = must_resend(prior, planned);
         if remote_changed(prior, planned) || resend {
             planned.record.updated_at = Val::Unknown;
@@ -500,7 +479,6 @@ impl Resource<Services> for BitbucketIntegrationResource {
         config: IntegrationModel,
         diags: &mut Diagnostics,
     ) -> Option<IntegrationModel> {
-        let sei = &ctx.services.sei;
         let spec = planned.spec().map_err(|e| diags.extend(e)).ok()?;
         let options = CreateOptions {
             satellite: planned.record.satellite == Val::Known(true),
@@ -508,29 +486,9 @@ impl Resource<Services> for BitbucketIntegrationResource {
             start_ingestion: planned.start_ingestion != Val::Known(false),
         };
         let body = IntegrationRequest::create(&spec, config.credentials().as_ref(), options);
-        let created = match sei.create(&body, &ctx.cancel).await {
-            Ok(c) => c,
-            Err(e) => {
-                let path = matches!(e, SeiError::NameConflict { .. }).then(|| AttributePath::attr("name"));
-                diags.push(sei_error(ctx, "Cannot create the integration", &e, path));
-                return None;
-            }
-        };
-        ctx.services.records.invalidate(&created.id);
-        match sei.get(&created.id, &ctx.cancel).await {
-            Ok(rec) => Some(planned.with_record(&rec)),
-            Err(e) => {
-                // Created but unreadable: keep what we know, so Terraform
-                // tracks the record instead of orphaning it.
-                diags.push(sei_error(
-                    ctx,
-                    "Created the integration, but cannot read it back",
-                    &e,
-                    None,
-                ));
-                Some(planned.with_record(&created))
-            }
-        }
+        lifecycle::create(ctx, &body, diags)
+            .await
+            .map(|rec| planned.with_record(&rec))
     }
 
     async fn update(
@@ -541,48 +499,25 @@ impl Resource<Services> for BitbucketIntegrationResource {
         config: IntegrationModel,
         diags: &mut Diagnostics,
     ) -> Option<IntegrationModel> {
-        let sei = &ctx.services.sei;
         let id = prior.id().map_err(|e| diags.extend(e)).ok()?.to_string();
-        let current = match sei.get(&id, &ctx.cancel).await {
-            Ok(c) => c,
-            Err(e) => {
-                diags.push(sei_error(
-                    ctx,
-                    "Cannot read the integration before updating it",
-                    &e,
-                    None,
-                ));
-                return None;
-            }
-        };
         let resend = must_resend(&prior, &planned);
-        ctx.services.records.invalidate(&id);
-        if remote_changed(&prior, &planned) || resend {
-            let spec = planned.spec().map_err(|e| diags.extend(e)).ok()?;
+        let changed = remote_changed(&prior, &planned) || resend;
+        let body = |current: &Integration| -> Result<Option<IntegrationRequest>, Diagnostics> {
+            if !changed {
+                return Ok(None);
+            }
+            let spec = planned.spec()?;
             let credentials = if resend { config.credentials() } else { None };
-            let body = IntegrationRequest::update(
+            Ok(Some(IntegrationRequest::update(
                 &spec,
                 &current.metadata,
                 credentials.as_ref(),
                 IntegrationModel::resumes_ingestion(&prior, &planned),
-            );
-            if let Err(e) = sei.update(&id, &body, &ctx.cancel).await {
-                diags.push(sei_error(ctx, "Cannot update the integration", &e, None));
-                return None;
-            }
-        }
-        match sei.get(&id, &ctx.cancel).await {
-            Ok(rec) => Some(planned.with_record(&rec)),
-            Err(e) => {
-                diags.push(sei_error(
-                    ctx,
-                    "Updated the integration, but cannot read it back",
-                    &e,
-                    None,
-                ));
-                None
-            }
-        }
+            )))
+        };
+        lifecycle::update(ctx, &id, body, diags)
+            .await
+            .map(|rec| planned.with_record(&rec))
     }
 
     async fn delete(&self, ctx: &Ctx, state: IntegrationModel, diags: &mut Diagnostics) {
@@ -590,10 +525,7 @@ impl Resource<Services> for BitbucketIntegrationResource {
             Ok(id) => id,
             Err(e) => return diags.extend(e),
         };
-        ctx.services.records.invalidate(id);
-        if let Err(e) = ctx.services.sei.delete(id, &ctx.cancel).await {
-            diags.push(sei_error(ctx, "Cannot delete the integration", &e, None));
-        }
+        lifecycle::delete(ctx, id, diags).await;
     }
 
     async fn read(&self, ctx: &Ctx, state: IntegrationModel, diags: &mut Diagnostics) -> Option<IntegrationModel> {
@@ -604,67 +536,16 @@ impl Resource<Services> for BitbucketIntegrationResource {
                 return Some(state);
             }
         };
-        match ctx.services.records.read(&id, &ctx.cancel).await {
-            Ok(rec) => Some(state.with_record(&rec)),
-            Err(SeiError::NotFound { .. }) => {
-                let name = state.record.name.as_deref().unwrap_or_default();
-                tracing::info!(id = %id, name, "integration is gone from SEI; removing it from state");
-                diags.push(Diagnostic::warning(
-                    "Integration deleted outside Terraform",
-                    format!("SEI says integration {name:?} (id {id}) no longer exists, so it leaves the state; the next apply creates it again."),
-                ));
-                None
-            }
-            Err(e) => {
-                diags.push(sei_error(ctx, "Cannot read the integration", &e, None));
-                Some(state)
-            }
+        let name = state.record.name.as_deref().unwrap_or_default().to_string();
+        match lifecycle::refresh(ctx, &ctx.services.records, &id, &name, diags).await {
+            Refreshed::Found(rec) => Some(state.with_record(&rec)),
+            Refreshed::Gone => None,
+            Refreshed::Failed => Some(state),
         }
     }
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<IntegrationModel> {
-        let sei = &ctx.services.sei;
-        let found = if let Some(name) = id.strip_prefix("name:") {
-            match sei.find_by_name(name, &ctx.cancel).await {
-                Ok(Some(rec)) => Ok(rec),
-                Ok(None) => Err(Diagnostic::error(
-                    "No such integration",
-                    format!("SEI has no integration named {:?} in this account.", name.trim()),
-                )),
-                Err(e) => Err(sei_error(ctx, "Cannot look the integration up", &e, None)),
-            }
-        } else if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) {
-            match sei.get(id, &ctx.cancel).await {
-                Ok(rec) => Ok(rec),
-                Err(SeiError::NotFound { .. }) => Err(Diagnostic::error(
-                    "No such integration",
-                    format!("SEI has no integration with id {id} in this account."),
-                )),
-                Err(e) => Err(sei_error(ctx, "Cannot read the integration", &e, None)),
-            }
-        } else {
-            Err(Diagnostic::error(
-                "Invalid import id",
-                format!("Import by numeric id (`4512`) or by name (`name:bb-prod`); got {id:?}."),
-            ))
-        };
-        let rec = match found {
-            Ok(r) => r,
-            Err(d) => {
-                diags.push(d);
-                return None;
-            }
-        };
-        if let Some(other) = rec.application.as_deref().filter(|a| *a != APPLICATION) {
-            diags.push(Diagnostic::error(
-                "Not a Bitbucket Cloud integration",
-                format!(
-                    "Integration {} has application {other:?}; this resource manages application \"bitbucket\".",
-                    rec.id
-                ),
-            ));
-            return None;
-        }
+        let rec = lifecycle::import(ctx, &lifecycle::CLOUD, id, diags).await?;
         let base = IntegrationModel {
             record: IntegrationRecord::from(&rec),
             credential: Val::Known(Vec::new()),

@@ -3,6 +3,8 @@
 
 mod bitbucket_credential;
 mod bitbucket_integration;
+mod bitbucket_server_integration;
+mod lifecycle;
 
 use std::sync::Arc;
 
@@ -13,7 +15,8 @@ use tfplugin::Val;
 
 pub use bitbucket_credential::{BitbucketCredentialResource, CredentialModel};
 pub(crate) use bitbucket_integration::check_tag_id;
-pub use bitbucket_integration::{BitbucketIntegrationResource, IntegrationModel};
+pub use bitbucket_integration::{BitbucketIntegrationResource, CredentialBlock, IntegrationModel};
+pub use bitbucket_server_integration::{BitbucketServerIntegrationResource, ServerIntegrationModel};
 
 use crate::clients::SeiError;
 use crate::provider::Services;
@@ -24,6 +27,7 @@ pub fn all() -> Vec<Arc<dyn DynResource<Services>>> {
     vec![
         resource("sei_bitbucket_credential", BitbucketCredentialResource),
         resource("sei_bitbucket_integration", BitbucketIntegrationResource),
+        resource("sei_bitbucket_server_integration", BitbucketServerIntegrationResource),
     ]
 }
 
@@ -38,13 +42,22 @@ pub(crate) fn report_diagnostics(
     workspace_path: &AttributePath,
     repository_path: &AttributePath,
 ) -> Diagnostics {
+    problem_diagnostics(&report.problems, |subject| match subject {
+        Subject::Workspace(_) => workspace_path.clone(),
+        Subject::Repository(_) => repository_path.clone(),
+        _ => secret_path.clone(),
+    })
+}
+
+/// [`report_diagnostics`] for any check: `path_of` says which attribute a
+/// problem's subject is.
+pub(crate) fn problem_diagnostics(
+    problems: &[crate::validate::Problem],
+    path_of: impl Fn(Subject) -> AttributePath,
+) -> Diagnostics {
     let mut groups: Vec<(AttributePath, bool, Vec<&crate::validate::Problem>)> = Vec::new();
-    for p in &report.problems {
-        let path = match p.subject {
-            Subject::Secret => secret_path.clone(),
-            Subject::Workspace(_) => workspace_path.clone(),
-            Subject::Repository(_) => repository_path.clone(),
-        };
+    for p in problems {
+        let path = path_of(p.subject);
         let invalid = p.is_invalid();
         match groups.iter_mut().find(|(gp, gi, _)| *gp == path && *gi == invalid) {
             Some((_, _, problems)) => problems.push(p),

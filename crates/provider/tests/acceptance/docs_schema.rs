@@ -125,7 +125,7 @@ fn every_page_matches_the_schema() {
             ));
         }
     }
-    assert_eq!(pages.len(), 7);
+    assert_eq!(pages.len(), 8);
     for (page, block) in pages {
         let mut want = BTreeSet::new();
         expected(&block, "", &mut want);

@@ -14,6 +14,7 @@ mod common;
 mod docs_schema;
 mod e2e_adoption;
 mod e2e_credential;
+mod e2e_datacenter;
 mod e2e_integration;
 mod e2e_performance;
 mod e2e_validation;
