@@ -88,16 +88,19 @@ pub async fn wait(delay: Duration, cancel: &CancellationToken) -> Result<(), Tra
     }
 }
 
-/// One attempt, bounded by the timeout and the cancellation token.
+/// One attempt (number `attempt`, from 1), bounded by the timeout and the
+/// cancellation token.
 pub async fn send_once(
     request: RequestBuilder,
     timeout: Duration,
     cancel: &CancellationToken,
+    attempt: u32,
 ) -> Result<Response, AttemptError> {
     let (client, built) = request.timeout(timeout).build_split();
     let request = built.map_err(|e| AttemptError::Other(describe(&e)))?;
     let method = request.method().clone();
     let url = loggable(request.url());
+    let credential = credential_label(request.headers());
     let started = std::time::Instant::now();
     let send = client.execute(request);
     tokio::select! {
@@ -105,8 +108,8 @@ pub async fn send_once(
         result = send => {
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             match &result {
-                Ok(resp) => tracing::debug!(method = %method, url = %url, status = resp.status().as_u16(), duration_ms = ms, "HTTP call"),
-                Err(e) => tracing::debug!(method = %method, url = %url, duration_ms = ms, error = %describe(e), "HTTP call failed"),
+                Ok(resp) => tracing::debug!(method = %method, url = %url, status = resp.status().as_u16(), duration_ms = ms, attempt, credential = %credential, "HTTP call"),
+                Err(e) => tracing::debug!(method = %method, url = %url, duration_ms = ms, attempt, credential = %credential, error = %describe(e), "HTTP call failed"),
             }
             result.map_err(|e| {
             if e.is_timeout() {
@@ -119,6 +122,40 @@ pub async fn send_once(
         })
         }
     }
+}
+
+/// Which credential a request carries, as logs may show it: the username
+/// of Basic auth, or the kind of token or key. Never a secret.
+pub(crate) fn credential_label(headers: &reqwest::header::HeaderMap) -> String {
+    use base64::Engine;
+    if headers.contains_key("x-api-key") {
+        return "SEI key (Harness platform token)".to_string();
+    }
+    let Some(auth) = headers
+        .get(reqwest::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return "none".to_string();
+    };
+    let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
+    if scheme.eq_ignore_ascii_case("basic") {
+        let user = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| t.split_once(':').map(|(u, _)| u.to_string()));
+        return match user {
+            Some(u) => format!("user {u}"),
+            None => "Basic credential".to_string(),
+        };
+    }
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return "Bearer token".to_string();
+    }
+    if scheme.eq_ignore_ascii_case("apikey") {
+        return "SEI key (API key)".to_string();
+    }
+    "other".to_string()
 }
 
 /// A URL as logs may show it: never user info or the query string.
@@ -166,13 +203,16 @@ pub async fn send_idempotent(
     loop {
         attempts += 1;
         let retries_left = attempts <= policy.max_retries;
-        match send_once(build(), policy.request_timeout, cancel).await {
+        match send_once(build(), policy.request_timeout, cancel, attempts).await {
             Ok(resp) if is_retryable_status(resp.status()) && retries_left => {
-                let delay = backoff_delay(attempts - 1, retry_after(&resp));
+                let server_said = retry_after(&resp);
+                let delay = backoff_delay(attempts - 1, server_said);
                 tracing::debug!(
                     status = resp.status().as_u16(),
+                    url = %loggable(resp.url()),
                     attempt = attempts,
                     delay_ms = delay.as_millis() as u64,
+                    why = if server_said.is_some() { "retryable status; waiting as Retry-After says" } else { "retryable status; full-jitter backoff" },
                     "retrying"
                 );
                 wait(delay, cancel).await?;
@@ -180,7 +220,7 @@ pub async fn send_idempotent(
             Ok(resp) => return Ok((resp, attempts)),
             Err(AttemptError::Connect(message)) if retries_left => {
                 let delay = backoff_delay(attempts - 1, None);
-                tracing::debug!(error = %message, attempt = attempts, "connection failed; retrying");
+                tracing::debug!(error = %message, attempt = attempts, delay_ms = delay.as_millis() as u64, "connection failed; retrying");
                 wait(delay, cancel).await?;
             }
             Err(AttemptError::Connect(message)) => return Err(TransportError::Connect { attempts, message }),
@@ -218,6 +258,20 @@ mod tests {
         }
         assert_eq!(backoff_delay(3, Some(Duration::from_secs(7))), Duration::from_secs(7));
         assert_eq!(backoff_delay(0, Some(Duration::from_secs(9999))), RETRY_AFTER_CAP);
+    }
+
+    #[test]
+    fn the_credential_label_never_carries_a_secret() {
+        use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+        let mut h = HeaderMap::new();
+        // base64("svc-sei:s3cret")
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Basic c3ZjLXNlaTpzM2NyZXQ="));
+        assert_eq!(credential_label(&h), "user svc-sei");
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
+        assert_eq!(credential_label(&h), "Bearer token");
+        h.insert(AUTHORIZATION, HeaderValue::from_static("ApiKey s3cret"));
+        assert_eq!(credential_label(&h), "SEI key (API key)");
+        assert_eq!(credential_label(&HeaderMap::new()), "none");
     }
 
     #[test]

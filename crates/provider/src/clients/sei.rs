@@ -491,6 +491,7 @@ impl SeiClient {
                 self.request(Method::POST, "").json(&req),
                 self.policy.request_timeout,
                 cancel,
+                attempts,
             )
             .await;
             match outcome {
@@ -505,7 +506,14 @@ impl SeiClient {
                             tracing::info!(id = %ours.id, "create answered {status} but our record exists; adopting it");
                             return Ok(ours);
                         }
-                        http::wait(http::backoff_delay(attempts - 1, wait_for), cancel).await?;
+                        let delay = http::backoff_delay(attempts - 1, wait_for);
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            attempt = attempts,
+                            delay_ms = delay.as_millis() as u64,
+                            "create answered a retryable status and no record of ours exists; retrying the create"
+                        );
+                        http::wait(delay, cancel).await?;
                         continue;
                     }
                     if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -528,6 +536,10 @@ impl SeiClient {
                     if !retries_left {
                         return Err(TransportError::Timeout { attempts }.into());
                     }
+                    tracing::debug!(
+                        attempt = attempts,
+                        "create's answer was lost and no record of ours exists; retrying the create"
+                    );
                     http::wait(http::backoff_delay(attempts - 1, None), cancel).await?;
                 }
                 Err(AttemptError::Connect(message)) => {

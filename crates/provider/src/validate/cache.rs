@@ -130,12 +130,22 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = V>,
 {
-    let cell = {
+    let (cell, shared) = {
         let mut map = slots.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(key).or_insert_with(|| Arc::new(OnceCell::new())).clone()
+        match map.get(&key) {
+            Some(cell) => (cell.clone(), true),
+            None => {
+                let cell = Arc::new(OnceCell::new());
+                map.insert(key, cell.clone());
+                (cell, false)
+            }
+        }
     };
-    if cell.initialized() {
-        tracing::trace!("credential check answered from the cache");
+    if shared {
+        tracing::trace!(
+            in_flight = !cell.initialized(),
+            "credential check answered from the cache"
+        );
     }
     let value = cell.get_or_init(fetch).await.clone();
     if transient(&value) {

@@ -483,3 +483,46 @@ fn the_datacenter_example_applies_against_the_sandbox() {
     tf.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(tf.sandbox.all_integrations().is_empty());
 }
+
+#[test]
+fn a_failing_plans_trace_log_shows_the_failing_call_and_no_secret() {
+    let Some(mut tf) = Tf::new() else { return };
+    let bad = "BBDC-wrong-secret-for-the-log-test";
+    dc(&mut tf, bad);
+    tf.set_env("TF_LOG", "trace");
+    // Two integrations on one credential: the second is a cache hit.
+    tf.config(&integration("bbdc-log", SVC.0, "").replace(
+        "resource \"sei_bitbucket_server_integration\" \"onprem\" {\n  name = \"bbdc-log\"",
+        "resource \"sei_bitbucket_server_integration\" \"onprem\" {\n  count = 2\n  name = \"bbdc-log-${count.index}\"",
+    ));
+    let out = tf.run(&["plan", "-no-color"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let all = out.all();
+    let failing: Vec<&str> = all
+        .lines()
+        .filter(|l| l.contains("provider.terraform-provider-sei: HTTP call") && l.contains("status=401"))
+        .collect();
+    let line = failing
+        .iter()
+        .find(|l| l.contains("/bbdc/rest/api/1.0/projects"))
+        .unwrap_or_else(|| panic!("no failing call in the log: {failing:?}"));
+    for field in [
+        "method=GET",
+        "duration_ms=",
+        "attempt=1",
+        "credential=\"user svc-sei\"",
+        "tf_rpc=PlanResourceChange",
+        "tf_resource_type=sei_bitbucket_server_integration",
+        "tf_req_id=",
+    ] {
+        assert!(line.contains(field), "{field} missing from {line}");
+    }
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{bad}", SVC.0));
+    assert!(!all.contains(bad) && !all.contains(&basic), "a secret in the log");
+    // Cache hits of the check are TRACE lines.
+    assert!(
+        all.lines()
+            .any(|l| l.contains("[TRACE] provider.terraform-provider-sei: credential check answered from the cache")),
+        "no cache-hit line at TRACE"
+    );
+}
