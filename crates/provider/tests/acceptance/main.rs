@@ -20,3 +20,4 @@ mod e2e_performance;
 mod e2e_validation;
 mod examples;
 mod release_mirror;
+mod static_binary;
