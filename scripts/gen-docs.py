@@ -67,9 +67,22 @@ def attr_line(name, a, nested_anchor=None):
     return line.rstrip()
 
 
+def block_marker(b):
+    """tfplugindocs' marker: (Block List, Min: 1, Max: 1)."""
+    parts = ["Block %s" % b["nesting_mode"].capitalize()]
+    if b.get("min_items", 0) > 0:
+        parts.append("Min: %d" % b["min_items"])
+    if b.get("max_items", 0) > 0:
+        parts.append("Max: %d" % b["max_items"])
+    return ", ".join(parts)
+
+
 def section(attrs, blocks, title_style):
-    """title_style: '###' for the top level, '' for nested ('Required:')."""
+    """title_style: '###' for the top level, '' for nested ('Required:').
+    Blocks are listed among the attributes, sorted by name, as tfplugindocs
+    lists them."""
     groups = {"Required": [], "Optional": [], "Read-Only": []}
+    entries = []
     nested = []
     for name in sorted(attrs):
         a = attrs[name]
@@ -78,18 +91,20 @@ def section(attrs, blocks, title_style):
         elem = t[1] if isinstance(t, list) and t[0] in ("list", "set") else None
         if isinstance(elem, list) and elem[0] == "object":
             anc = anchor("nestedatt", name)
-            groups[group].append(attr_line(name, a, anc))
+            entries.append((name, group, attr_line(name, a, anc)))
             nested.append((anc, name, {k: {"type": v, "computed": True} for k, v in elem[1].items()}, {}))
         else:
-            groups[group].append(attr_line(name, a))
+            entries.append((name, group, attr_line(name, a)))
     for name in sorted(blocks):
         b = blocks[name]
         anc = anchor("nestedblock", name)
         group = "Required" if b.get("min_items", 0) > 0 else "Optional"
         desc = b["block"].get("description", "").strip()
-        groups[group].append("- `%s` (Block %s) %s (see [below for nested schema](#%s))"
-                             % (name, b["nesting_mode"].capitalize(), desc, anc))
+        entries.append((name, group, "- `%s` (%s) %s (see [below for nested schema](#%s))"
+                        % (name, block_marker(b), desc, anc)))
         nested.append((anc, name, b["block"].get("attributes", {}), b["block"].get("block_types", {})))
+    for name, group, line in sorted(entries):
+        groups[group].append(line)
     out = []
     for title, lines in groups.items():
         if not lines:

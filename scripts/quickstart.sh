@@ -3,16 +3,31 @@
 # Terraform through a throwaway CLI config, apply examples/quickstart, show
 # drift made outside Terraform, then destroy everything and stop the sandbox
 # — also on failure or Ctrl-C. Safe to run twice in a row.
+#
+# With prebuilt binaries (a release zip's provider, a sei-sandbox binary),
+# nothing is built and cargo is not needed:
+#   SEI_PROVIDER_BIN=./terraform-provider-sei_v0.1.0 SEI_SANDBOX_BIN=./sei-sandbox ./scripts/quickstart.sh
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Prebuilt binaries may be given relative to where the script was started.
+for var in SEI_PROVIDER_BIN SEI_SANDBOX_BIN; do
+  if [[ -n "${!var:-}" ]]; then
+    [[ -e "${!var}" ]] || { echo "quickstart: $var=${!var} does not exist" >&2; exit 1; }
+    printf -v "$var" '%s' "$(realpath "${!var}")"
+  fi
+done
 cd "$root"
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
 
 command -v terraform >/dev/null || die "terraform (>= 1.11) is not on PATH"
-command -v cargo >/dev/null || die "cargo (Rust stable) is not on PATH"
+provider_bin=${SEI_PROVIDER_BIN:-}
+sandbox_bin=${SEI_SANDBOX_BIN:-}
+if [[ -z "$provider_bin" || -z "$sandbox_bin" ]]; then
+  command -v cargo >/dev/null || die "cargo (Rust stable) is not on PATH (or set SEI_PROVIDER_BIN and SEI_SANDBOX_BIN to prebuilt binaries)"
+fi
 command -v curl >/dev/null || die "curl is not on PATH"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sei-quickstart.XXXXXX")
@@ -43,13 +58,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-step "Building terraform-provider-sei and sei-sandbox (release)"
-cargo build --release --locked --bins
+if [[ -n "$provider_bin" && -n "$sandbox_bin" ]]; then
+  step "Using prebuilt binaries: $provider_bin and $sandbox_bin"
+  [[ -x "$provider_bin" ]] || die "SEI_PROVIDER_BIN=$provider_bin is not an executable"
+  [[ -x "$sandbox_bin" ]] || die "SEI_SANDBOX_BIN=$sandbox_bin is not an executable"
+else
+  step "Building terraform-provider-sei and sei-sandbox (release)"
+  cargo build --release --locked --bins
+  provider_bin="$root/target/release/terraform-provider-sei"
+  sandbox_bin="$root/target/release/sei-sandbox"
+fi
+# dev_overrides takes a directory holding terraform-provider-sei.
+mkdir -p "$work/bin"
+cp "$provider_bin" "$work/bin/terraform-provider-sei"
 
 step "Starting sei-sandbox with examples/sandbox/seed.json"
 # Its own process group: Ctrl-C in this terminal reaches this script, whose
 # cleanup then stops the sandbox in order, after the destroy.
-setsid "$root/target/release/sei-sandbox" --listen 127.0.0.1:0 \
+setsid "$sandbox_bin" --listen 127.0.0.1:0 \
   --seed "$root/examples/sandbox/seed.json" >"$work/sandbox.out" 2>"$work/sandbox.log" &
 sandbox_pid=$!
 for _ in $(seq 1 200); do
@@ -65,7 +91,7 @@ step "Installing the provider for Terraform (dev_overrides in a temporary CLI co
 cat >"$work/terraform.rc" <<RC
 provider_installation {
   dev_overrides {
-    "sei-oss/sei" = "$root/target/release"
+    "sei-oss/sei" = "$work/bin"
   }
   direct {}
 }

@@ -84,6 +84,9 @@ impl From<&Integration> for ListedIntegration {
     }
 }
 
+/// What `status` means, for every schema that shows it.
+pub const STATUS_DOC: &str = "SEI's status: `ACTIVE` once created and after every credential update (the only value SEI's integrations API sets). Any other value was set by SEI itself and is shown as it is; the provider never changes it.";
+
 /// The applications the data sources read.
 pub const APPLICATIONS: &[&str] = &[APPLICATION, SERVER_APPLICATION];
 
@@ -121,7 +124,7 @@ pub fn record_attributes(block: Block, with_id_and_name: bool) -> Block {
             Attribute::computed("authentication", Type::String)
                 .describe("`api_key`, `multiple_api_keys`, `oauth` or `none`."),
         )
-        .attr(Attribute::computed("status", Type::String).describe("SEI's status."))
+        .attr(Attribute::computed("status", Type::String).describe(STATUS_DOC))
         .attr(Attribute::computed("created_at", Type::Number).describe("Creation time, epoch seconds."))
         .attr(Attribute::computed("updated_at", Type::Number).describe("Last update time, epoch seconds."))
         .attr(

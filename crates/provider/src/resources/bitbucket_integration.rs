@@ -79,7 +79,7 @@ pub fn schema() -> Schema {
         .attr(Attribute::optional_computed("skip_preflight", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("Skip SEI's server-side connection check at create. Default: `false`."))
         .attr(Attribute::optional_computed("start_ingestion", Type::Bool).modify(PlanModifier::Default(Value::Bool(true))).describe("Start ingesting at create. Going from `false` to `true` later resumes ingestion. Default: `true`."))
         .attr(Attribute::computed("authentication", Type::String).describe("SEI's credential kind: `api_key`, `multiple_api_keys`, `oauth` or `none`."))
-        .attr(Attribute::computed("status", Type::String).describe("SEI's status of the integration."))
+        .attr(Attribute::computed("status", Type::String).describe(crate::integration::STATUS_DOC))
         .attr(Attribute::computed("created_at", Type::Number).describe("Creation time, epoch seconds."))
         .attr(Attribute::computed("updated_at", Type::Number).describe("Last update time, epoch seconds."))
         .block(NestedBlock::list("credential", credential));

@@ -138,3 +138,75 @@ fn every_page_matches_the_schema() {
         );
     }
 }
+
+/// tfplugindocs' marker for a nested block: `Block List, Min: 1, Max: 1`.
+fn block_marker(b: &Value) -> String {
+    let nesting = b["nesting_mode"].as_str().unwrap_or("list");
+    let mut marker = format!("Block {}{}", nesting[..1].to_uppercase(), &nesting[1..]);
+    if let Some(n) = b["min_items"].as_u64().filter(|n| *n > 0) {
+        marker.push_str(&format!(", Min: {n}"));
+    }
+    if let Some(n) = b["max_items"].as_u64().filter(|n| *n > 0) {
+        marker.push_str(&format!(", Max: {n}"));
+    }
+    marker
+}
+
+fn has_write_only(block: &Value) -> bool {
+    block["attributes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(_, a)| a["write_only"] == true)
+        || block["block_types"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .any(|(_, b)| has_write_only(&b["block"]))
+}
+
+/// The registry's page shape, as tfplugindocs writes it: a subcategory,
+/// Example Usage before Schema, nested blocks with their markers, a
+/// write-only NOTE where there are write-only arguments, and an Import
+/// section with an `import {}` block where import is supported.
+#[test]
+fn every_page_has_the_registry_shape() {
+    let Some(schema) = schema_json() else { return };
+    let importable = ["sei_bitbucket_integration", "sei_bitbucket_server_integration"];
+    for (key, dir) in [
+        ("resource_schemas", "resources"),
+        ("data_source_schemas", "data-sources"),
+        ("ephemeral_resource_schemas", "ephemeral-resources"),
+    ] {
+        for (name, s) in schema[key].as_object().unwrap() {
+            let page = format!("docs/{dir}/{}.md", name.trim_start_matches("sei_"));
+            let text = std::fs::read_to_string(repo_root().join(&page)).unwrap();
+            let sub = text
+                .lines()
+                .find_map(|l| l.strip_prefix("subcategory: "))
+                .unwrap_or_else(|| panic!("{page}: no subcategory"));
+            assert!(sub.trim_matches('"').len() > 1, "{page}: empty subcategory");
+            let example = text
+                .find("## Example Usage")
+                .unwrap_or_else(|| panic!("{page}: no Example Usage"));
+            let schema_at = text.find("## Schema").unwrap();
+            assert!(example < schema_at, "{page}: Example Usage must come before Schema");
+            for (block, b) in s["block"]["block_types"].as_object().into_iter().flatten() {
+                let line = format!("- `{block}` ({})", block_marker(b));
+                assert!(text.contains(&line), "{page}: no {line:?}");
+            }
+            if has_write_only(&s["block"]) {
+                assert!(
+                    text.contains("~> **NOTE:**") && text.contains("Terraform 1.11"),
+                    "{page}: write-only arguments without the NOTE"
+                );
+            }
+            if key == "resource_schemas" && importable.contains(&name.as_str()) {
+                let import = text.find("## Import").unwrap_or_else(|| panic!("{page}: no Import"));
+                assert!(import > schema_at, "{page}: Import comes after Schema");
+                assert!(text[import..].contains("import {"), "{page}: no import block");
+                assert!(text[import..].contains("terraform import "), "{page}: no CLI form");
+            }
+        }
+    }
+}
