@@ -13,6 +13,7 @@
 mod data_source;
 mod ephemeral;
 mod host;
+mod list;
 mod resource;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use data_source::{data_source, DataSource, DynDataSource};
 pub use ephemeral::{ephemeral_resource, DynEphemeralResource, EphemeralResource, OpenResponse, Opened};
 pub use host::ProviderHost;
+pub use list::{list_resource, DynListResource, ListResource, Listed};
 pub use resource::{
     resource, ApplyResponse, DynResource, ImportResponse, Plan, PlanResponse, ReadResponse, Registered, Registration,
     Resource,
@@ -90,6 +92,12 @@ pub trait Provider: Send + Sync + 'static {
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Self::Services>>>;
 
     fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource<Self::Services>>>;
+
+    /// List resources for `terraform query` (Terraform 1.14+), each named
+    /// after the managed resource it lists.
+    fn list_resources(&self) -> Vec<Arc<dyn DynListResource<Self::Services>>> {
+        Vec::new()
+    }
 }
 
 /// An internal invariant did not hold: report it as a bug, never act on it.

@@ -7,7 +7,7 @@ use super::{internal_error, Ctx};
 use crate::codec::{decode_state_json, AttributePath, Value};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{self, Model};
-use crate::schema::{plan_generic, requires_replace_paths, Schema};
+use crate::schema::{generated_config, plan_generic, requires_replace_paths, IdentitySchema, Schema};
 
 /// A plan in the making, for [`Resource::modify_plan`]. `planned` starts as
 /// the generic plan: configuration, defaults, write-only values null, and
@@ -70,6 +70,29 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
             "This resource type cannot be imported.",
         ));
         None
+    }
+
+    /// The resource identity (Terraform 1.12+): attributes of the state that
+    /// name the remote object for good. `None`: the type has none.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The import id an identity stands for, so that `import { identity =
+    /// ... }` runs the same `import` as `import { id = ... }`. The default
+    /// takes the identity's one string attribute.
+    fn import_id_from_identity(&self, identity: &Value) -> Option<String> {
+        match identity {
+            Value::Object(m) if m.len() == 1 => m.values().next().and_then(|v| v.as_str()).map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// Refines the configuration Terraform generates for an imported
+    /// `state` (`generic`: what the schema alone gives, see
+    /// [`generated_config`]), and says in `diags` what the user must add.
+    fn generate_config(&self, _state: &Self::Model, generic: Value, _diags: &mut Diagnostics) -> Value {
+        generic
     }
 
     /// Reads stored state JSON written with schema `version`. The default
@@ -139,6 +162,16 @@ pub trait DynResource<S>: Registration + Send + Sync {
     async fn read(&self, ctx: &Ctx<S>, state: Value, private: Vec<u8>) -> ReadResponse;
     async fn import(&self, ctx: &Ctx<S>, id: &str) -> ImportResponse;
     fn upgrade(&self, version: i64, json: &[u8]) -> Result<Value, Diagnostics>;
+    fn identity_schema(&self) -> Option<&IdentitySchema>;
+    /// The identity of a state value, when it has one and it is known.
+    fn identity_of(&self, state: &Value) -> Option<Value> {
+        self.identity_schema().and_then(|i| i.of(state))
+    }
+    /// Import by identity: the import id the identity stands for.
+    async fn import_identity(&self, ctx: &Ctx<S>, identity: &Value) -> ImportResponse;
+    /// Stored identity JSON written with identity schema `version`.
+    fn upgrade_identity(&self, version: i64, json: &[u8]) -> Result<Value, Diagnostics>;
+    fn generate_config(&self, state: &Value) -> (Value, Diagnostics);
 }
 
 fn decode<M: Model>(what: &str, value: &Value) -> Result<Option<M>, Diagnostics> {
@@ -179,6 +212,8 @@ pub struct Registered<T> {
     /// `check_model` for the type's model, which the registry no longer
     /// names once the type is behind a `dyn`.
     check: fn(&Schema) -> Result<(), crate::model::ModelError>,
+    /// A managed resource's identity, if it has one.
+    pub(crate) identity: Option<IdentitySchema>,
 }
 
 /// What every registered type answers, whatever its kind.
@@ -212,6 +247,7 @@ impl<T> Registered<T> {
             inner,
             schema,
             check: crate::model::check_model::<M>,
+            identity: None,
         }
     }
 }
@@ -219,7 +255,10 @@ impl<T> Registered<T> {
 /// Registers a resource with a provider.
 pub fn resource<S: Send + Sync + 'static, R: Resource<S>>(type_name: &'static str, r: R) -> Arc<dyn DynResource<S>> {
     let schema = r.schema();
-    Arc::new(Registered::new::<R::Model>(type_name, r, schema))
+    let identity = r.identity_schema();
+    let mut registered = Registered::new::<R::Model>(type_name, r, schema);
+    registered.identity = identity;
+    Arc::new(registered)
 }
 
 #[async_trait]
@@ -392,6 +431,65 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
 
     fn upgrade(&self, version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
         self.inner.upgrade_state(&self.schema, version, json)
+    }
+
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        self.identity.as_ref()
+    }
+
+    async fn import_identity(&self, ctx: &Ctx<S>, identity: &Value) -> ImportResponse {
+        match self.inner.import_id_from_identity(identity) {
+            Some(id) => self.import(ctx, &id).await,
+            None => ImportResponse {
+                diags: Diagnostic::error(
+                    "Invalid import identity",
+                    format!(
+                        "{} cannot be imported from this identity; set every required identity attribute.",
+                        self.type_name
+                    ),
+                )
+                .into(),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn upgrade_identity(&self, version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
+        let Some(schema) = &self.identity else {
+            return Err(Diagnostic::error(
+                "No resource identity",
+                format!("{} has no resource identity to upgrade.", self.type_name),
+            )
+            .into());
+        };
+        if version > schema.version {
+            return Err(Diagnostic::error(
+                "Identity written by a newer provider",
+                format!(
+                    "This resource's identity has version {version}; this provider understands up to {}. Upgrade the provider.",
+                    schema.version
+                ),
+            )
+            .into());
+        }
+        decode_state_json(json, &schema.value_type()).map_err(|e| {
+            Diagnostic::error(
+                "Unreadable resource identity",
+                format!("The stored identity cannot be read: {e}."),
+            )
+            .into()
+        })
+    }
+
+    fn generate_config(&self, state: &Value) -> (Value, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let generic = generated_config(&self.schema.block, state);
+        let model = match decode_some::<R::Model>("state", state) {
+            Ok(m) => m,
+            Err(e) => return (Value::Null, e),
+        };
+        let config = self.inner.generate_config(&model, generic, &mut diags);
+        (config, diags)
     }
 }
 

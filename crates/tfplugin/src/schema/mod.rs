@@ -353,3 +353,74 @@ impl Schema {
         diags
     }
 }
+
+/// The identity of a managed resource type (protocol 6.9, Terraform 1.12):
+/// the few attributes that name one remote object for good, versioned
+/// apart from the resource schema. Each is also a state attribute of the
+/// same name, from which the framework reads it.
+#[derive(Debug, Clone)]
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdentityAttribute {
+    pub name: &'static str,
+    pub ty: Type,
+    /// Must be given to import by identity.
+    pub required_for_import: bool,
+    pub description: String,
+}
+
+impl IdentitySchema {
+    pub fn value_type(&self) -> Type {
+        Type::object(self.attributes.iter().map(|a| (a.name, a.ty.clone())))
+    }
+
+    /// The identity of a state value: its identity attributes, when every
+    /// one is known and set. `None` for a null state, or one whose identity
+    /// is not known yet (a create being planned).
+    pub fn of(&self, state: &Value) -> Option<Value> {
+        if state.is_null() {
+            return None;
+        }
+        let mut fields = BTreeMap::new();
+        for a in &self.attributes {
+            let v = state.get(a.name);
+            if v.is_null() || !v.is_wholly_known() {
+                return None;
+            }
+            fields.insert(a.name.to_string(), v.clone());
+        }
+        Some(Value::Object(fields))
+    }
+}
+
+/// Configuration a user would write for `state`, for Terraform's generated
+/// config (`terraform query -generate-config-out`, `plan
+/// -generate-config-out`): every attribute the configuration can set, with
+/// its value, except write-only ones (never in state), computed-only ones,
+/// nulls, and values equal to the attribute's default. Nested blocks the
+/// same way. Unset attributes are null, as in any configuration value.
+pub fn generated_config(block: &Block, state: &Value) -> Value {
+    let mut out = BTreeMap::new();
+    for a in &block.attributes {
+        let v = state.get(a.name);
+        let settable = (a.required || a.optional) && !a.write_only;
+        let is_default = a.default_value().is_some_and(|d| d == v);
+        let keep = settable && !v.is_null() && v.is_wholly_known() && !is_default;
+        out.insert(a.name.to_string(), if keep { v.clone() } else { Value::Null });
+    }
+    for b in &block.blocks {
+        let v = state.get(b.name);
+        let nested = match b.nesting {
+            Nesting::Single if v.is_null() => Value::Null,
+            Nesting::Single => generated_config(&b.block, v),
+            Nesting::List => Value::List(v.elements().iter().map(|e| generated_config(&b.block, e)).collect()),
+            Nesting::Set => Value::Set(v.elements().iter().map(|e| generated_config(&b.block, e)).collect()),
+        };
+        out.insert(b.name.to_string(), nested);
+    }
+    Value::Object(out)
+}

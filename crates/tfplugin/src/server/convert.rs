@@ -118,6 +118,7 @@ fn block_to_proto(block: &Block, version: i64) -> pb::schema::Block {
         description: block.description.clone(),
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: block.deprecated,
+        deprecation_message: String::new(),
     }
 }
 
@@ -138,6 +139,24 @@ fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: a.deprecation.is_some(),
         write_only: a.write_only,
+        deprecation_message: a.deprecation.clone().unwrap_or_default(),
+    }
+}
+
+pub fn identity_schema_to_proto(schema: &crate::schema::IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: schema.version,
+        identity_attributes: schema
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.to_string(),
+                r#type: a.ty.to_json_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: !a.required_for_import,
+                description: a.description.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -15,7 +15,9 @@ use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
 use super::controller::Controller;
-use super::convert::{decode_dynamic, diagnostics_to_proto, encode_dynamic, path_to_proto, schema_to_proto};
+use super::convert::{
+    decode_dynamic, diagnostics_to_proto, encode_dynamic, identity_schema_to_proto, path_to_proto, schema_to_proto,
+};
 use super::proto::plugin::grpc_controller_server::GrpcControllerServer;
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::{Provider, ProviderServer};
@@ -89,6 +91,7 @@ async fn guard<T>(
         tf_resource_type = tracing::field::Empty,
         tf_data_source_type = tracing::field::Empty,
         tf_ephemeral_resource_type = tracing::field::Empty,
+        tf_list_resource_type = tracing::field::Empty,
     );
     let traced = async {
         tracing::trace!("received request");
@@ -145,6 +148,7 @@ impl<P: ProviderDef> ProviderService<P> {
             plan_destroy: false,
             get_provider_schema_optional: true,
             move_resource_state: true,
+            generate_resource_config: true,
         }
     }
 
@@ -167,11 +171,163 @@ impl<P: ProviderDef> ProviderService<P> {
                 .iter()
                 .map(|r| (r.type_name().to_string(), schema_to_proto(r.schema())))
                 .collect(),
+            list_resource_schemas: p
+                .list_resources
+                .iter()
+                .map(|r| (r.type_name().to_string(), schema_to_proto(r.schema())))
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(Self::server_capabilities()),
             functions: Default::default(),
         }
+    }
+
+    /// A resource's identity as the protocol carries it; `None` when the
+    /// type has none, it is not known yet, or the calling Terraform
+    /// predates identities.
+    fn identity_data(
+        &self,
+        r: &dyn crate::framework::DynResource<P::Services>,
+        state: &crate::codec::Value,
+    ) -> Result<Option<pb::ResourceIdentityData>, Diagnostics> {
+        if !self.host.identity_enabled() {
+            return Ok(None);
+        }
+        let (Some(schema), Some(identity)) = (r.identity_schema(), r.identity_of(state)) else {
+            return Ok(None);
+        };
+        Ok(Some(pb::ResourceIdentityData {
+            identity_data: Some(encode_dynamic(&identity, &schema.value_type(), "identity")?),
+        }))
+    }
+
+    async fn import_by_identity_or_id(
+        &self,
+        r: &dyn crate::framework::DynResource<P::Services>,
+        req: &pb::import_resource_state::Request,
+    ) -> Result<crate::framework::ImportResponse, Diagnostics> {
+        let ctx = self.host.context()?;
+        let given = req.identity.as_ref().and_then(|i| i.identity_data.as_ref());
+        match (given, r.identity_schema()) {
+            (Some(data), Some(schema)) if req.id.is_empty() => {
+                let identity = decode_dynamic(Some(data), &schema.value_type(), "identity")?;
+                Ok(r.import_identity(&ctx, &identity).await)
+            }
+            (Some(_), None) if req.id.is_empty() => Err(Diagnostic::error(
+                "No resource identity",
+                format!("{} has no resource identity; import it by id.", req.type_name),
+            )
+            .into()),
+            _ => Ok(r.import(&ctx, &req.id).await),
+        }
+    }
+
+    async fn generate(
+        &self,
+        req: pb::generate_resource_config::Request,
+    ) -> Result<pb::generate_resource_config::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        record_type("tf_resource_type", &req.type_name);
+        let ty = r.schema().value_type();
+        let state = decode_dynamic(req.state.as_ref(), &ty, "state")?;
+        let (config, diags) = r.generate_config(&state);
+        Ok(pb::generate_resource_config::Response {
+            config: Some(encode_dynamic(&config, &ty, "generated configuration")?),
+            diagnostics: diagnostics_to_proto(&diags),
+        })
+    }
+
+    async fn upgrade_identity(
+        &self,
+        req: pb::upgrade_resource_identity::Request,
+    ) -> Result<pb::upgrade_resource_identity::Response, Diagnostics> {
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
+        record_type("tf_resource_type", &req.type_name);
+        let json = req.raw_identity.map(|raw| raw.json).unwrap_or_default();
+        let value = r.upgrade_identity(req.version, &json)?;
+        let ty = r
+            .identity_schema()
+            .map(|s| s.value_type())
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource identity", &req.type_name))?;
+        Ok(pb::upgrade_resource_identity::Response {
+            upgraded_identity: Some(pb::ResourceIdentityData {
+                identity_data: Some(encode_dynamic(&value, &ty, "upgraded identity")?),
+            }),
+            diagnostics: Vec::new(),
+        })
+    }
+
+    async fn validate_list(
+        &self,
+        req: pb::validate_list_resource_config::Request,
+    ) -> Result<pb::validate_list_resource_config::Response, Diagnostics> {
+        let l = self
+            .host
+            .list_resource(&req.type_name)
+            .ok_or_else(|| unknown_type(self.host.provider.info().name, "list resource", &req.type_name))?;
+        record_type("tf_list_resource_type", &req.type_name);
+        let config = decode_dynamic(req.config.as_ref(), &l.schema().value_type(), "list configuration")?;
+        Ok(pb::validate_list_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&l.validate(&config)),
+        })
+    }
+
+    /// The events of one `ListResource` call: one per object found, then one
+    /// carrying the diagnostics, if any.
+    async fn list(&self, req: pb::list_resource::Request) -> Result<Vec<pb::list_resource::Event>, Diagnostics> {
+        let name = self.host.provider.info().name;
+        let l = self
+            .host
+            .list_resource(&req.type_name)
+            .ok_or_else(|| unknown_type(name, "list resource", &req.type_name))?;
+        let r = self
+            .host
+            .resource(&req.type_name)
+            .ok_or_else(|| unknown_type(name, "resource", &req.type_name))?;
+        record_type("tf_list_resource_type", &req.type_name);
+        let identity = r
+            .identity_schema()
+            .ok_or_else(|| unknown_type(name, "resource identity", &req.type_name))?;
+        let config = decode_dynamic(req.config.as_ref(), &l.schema().value_type(), "list configuration")?;
+        let ty = r.schema().value_type();
+        let ctx = self.host.context()?;
+        let (items, diags) = l.list(&ctx, config, &ty).await;
+        let limit = usize::try_from(req.limit).ok().filter(|n| *n > 0).unwrap_or(usize::MAX);
+        let mut events = Vec::new();
+        for (display_name, state) in items.into_iter().take(limit) {
+            let Some(id) = identity.of(&state) else {
+                return Err(crate::framework::internal_error(format!(
+                    "a listed {} has no identity",
+                    req.type_name
+                )));
+            };
+            events.push(pb::list_resource::Event {
+                identity: Some(pb::ResourceIdentityData {
+                    identity_data: Some(encode_dynamic(&id, &identity.value_type(), "identity")?),
+                }),
+                display_name,
+                resource_object: if req.include_resource_object {
+                    Some(encode_dynamic(&state, &ty, "listed object")?)
+                } else {
+                    None
+                },
+                diagnostic: Vec::new(),
+            });
+        }
+        if !diags.0.is_empty() {
+            events.push(pb::list_resource::Event {
+                diagnostic: diagnostics_to_proto(&diags),
+                ..Default::default()
+            });
+        }
+        Ok(events)
     }
 
     async fn upgrade(
@@ -213,6 +369,7 @@ impl<P: ProviderDef> ProviderService<P> {
             diagnostics: diagnostics_to_proto(&out.diags),
             private: out.private,
             deferred: None,
+            new_identity: self.identity_data(r.as_ref(), &out.new_state)?,
         })
     }
 
@@ -238,6 +395,7 @@ impl<P: ProviderDef> ProviderService<P> {
             diagnostics: diagnostics_to_proto(&out.diags),
             legacy_type_system: false,
             deferred: None,
+            planned_identity: self.identity_data(r.as_ref(), &out.planned)?,
         })
     }
 
@@ -261,6 +419,7 @@ impl<P: ProviderDef> ProviderService<P> {
             private: out.private,
             diagnostics: diagnostics_to_proto(&out.diags),
             legacy_type_system: false,
+            new_identity: self.identity_data(r.as_ref(), &out.new_state)?,
         })
     }
 
@@ -274,13 +433,13 @@ impl<P: ProviderDef> ProviderService<P> {
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
         record_type("tf_resource_type", &req.type_name);
         let ty = r.schema().value_type();
-        let ctx = self.host.context()?;
-        let out = r.import(&ctx, &req.id).await;
+        let out = self.import_by_identity_or_id(r.as_ref(), &req).await?;
         let imported = match out.state {
             Some(state) => vec![pb::import_resource_state::ImportedResource {
                 type_name: req.type_name.clone(),
                 state: Some(encode_dynamic(&state, &ty, "imported state")?),
                 private: out.private,
+                identity: self.identity_data(r.as_ref(), &state)?,
             }],
             None => Vec::new(),
         };
@@ -320,6 +479,7 @@ impl<P: ProviderDef> ProviderService<P> {
             target_state: Some(encode_dynamic(&value, &r.schema().value_type(), "moved state")?),
             diagnostics: Vec::new(),
             target_private: req.source_private,
+            target_identity: self.identity_data(r.as_ref(), &value)?,
         })
     }
 
@@ -423,6 +583,10 @@ with_diagnostics!(
     pb::read_data_source::Response,
     pb::open_ephemeral_resource::Response,
     pb::close_ephemeral_resource::Response,
+    pb::generate_resource_config::Response,
+    pb::upgrade_resource_identity::Response,
+    pb::validate_list_resource_config::Response,
+    pb::get_resource_identity_schemas::Response,
 );
 
 #[tonic::async_trait]
@@ -457,7 +621,95 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
                     type_name: e.type_name().to_string(),
                 })
                 .collect(),
+            list_resources: p
+                .list_resources
+                .iter()
+                .map(|l| pb::get_metadata::ListResourceMetadata {
+                    type_name: l.type_name().to_string(),
+                })
+                .collect(),
         }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .host
+                .resources
+                .iter()
+                .filter_map(|r| {
+                    r.identity_schema()
+                        .map(|i| (r.type_name().to_string(), identity_schema_to_proto(i)))
+                })
+                .collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
+            "UpgradeResourceIdentity",
+            self.upgrade_identity(request.into_inner()),
+            pb::upgrade_resource_identity::Response
+        )
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
+            "GenerateResourceConfig",
+            self.generate(request.into_inner()),
+            pb::generate_resource_config::Response
+        )
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        answer!(
+            self.host.provider.info().name,
+            self.host.provider.info().registry_address(),
+            "ValidateListResourceConfig",
+            self.validate_list(request.into_inner()),
+            pb::validate_list_resource_config::Response
+        )
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        let info = self.host.provider.info();
+        let events = match guard(
+            info.name,
+            &info.registry_address(),
+            "ListResource",
+            self.list(request.into_inner()),
+        )
+        .await
+        {
+            Ok(events) => events,
+            Err(diags) => vec![pb::list_resource::Event {
+                diagnostic: diagnostics_to_proto(&diags),
+                ..Default::default()
+            }],
+        };
+        Ok(Response::new(Box::pin(futures::stream::iter(
+            events.into_iter().map(Ok),
+        ))))
     }
 
     async fn get_provider_schema(
@@ -507,6 +759,7 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
             "ConfigureProvider",
             async {
                 tracing::debug!(terraform_version = %req.terraform_version, "ConfigureProvider");
+                self.host.set_terraform_version(&req.terraform_version);
                 let config = decode_dynamic(req.config.as_ref(), &ty, "provider configuration")?;
                 let diags = self.host.configure(&config);
                 Ok(pb::configure_provider::Response {
