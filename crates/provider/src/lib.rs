@@ -19,6 +19,7 @@ pub mod clients;
 pub mod data_sources;
 pub mod ephemeral;
 pub mod integration;
+pub mod list_resources;
 pub mod provider;
 pub mod resources;
 pub mod secret;

@@ -447,6 +447,10 @@ impl Provider for SeiProvider {
     fn ephemeral_resources(&self) -> Vec<Arc<dyn DynEphemeralResource<Services>>> {
         crate::ephemeral::all()
     }
+
+    fn list_resources(&self) -> Vec<Arc<dyn tfplugin::framework::DynListResource<Services>>> {
+        crate::list_resources::all()
+    }
 }
 
 /// What resources, data sources and ephemeral resources get with each call.
@@ -467,6 +471,10 @@ mod tests {
         }
         for e in p.ephemeral_resources() {
             e.check_model().unwrap_or_else(|err| panic!("{}: {err}", e.type_name()));
+        }
+        for l in p.list_resources() {
+            l.check_model()
+                .unwrap_or_else(|err| panic!("list {}: {err}", l.type_name()));
         }
         assert_eq!(
             p.resources().len() + p.data_sources().len() + p.ephemeral_resources().len(),

@@ -37,6 +37,9 @@ pub struct RecordReader {
     answered: std::sync::atomic::AtomicBool,
     /// `None` when listing failed: every later read is a GET.
     snapshot: OnceCell<Option<HashMap<String, Integration>>>,
+    /// Why the snapshot could not be taken, for a caller that needs the
+    /// whole list rather than one record.
+    snapshot_error: Mutex<Option<SeiError>>,
     dirty: Mutex<HashSet<String>>,
 }
 
@@ -48,6 +51,7 @@ impl RecordReader {
             reads: AtomicUsize::new(0),
             answered: std::sync::atomic::AtomicBool::new(false),
             snapshot: OnceCell::new(),
+            snapshot_error: Mutex::new(None),
             dirty: Mutex::new(HashSet::new()),
         }
     }
@@ -65,6 +69,30 @@ impl RecordReader {
             self.answered.store(true, Ordering::Relaxed);
         }
         read
+    }
+
+    /// Every integration of the application, from the one snapshot a
+    /// process takes (`terraform query` lists, then reads): one SEI call
+    /// per 1000 records. Records this process changed are read again.
+    pub async fn all(&self, cancel: &CancellationToken) -> Result<Vec<Integration>, SeiError> {
+        let Some(snapshot) = self.snapshot(cancel).await else {
+            let e = self.snapshot_error.lock().ok().and_then(|e| e.clone());
+            return Err(e.unwrap_or_else(|| SeiError::Decode("the integration list could not be taken".into())));
+        };
+        let mut out = Vec::with_capacity(snapshot.len());
+        for rec in snapshot.values() {
+            if self.is_dirty(&rec.id) {
+                match self.sei.get(&rec.id, cancel).await {
+                    Ok(fresh) => out.push(fresh),
+                    Err(SeiError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            } else {
+                out.push(rec.clone());
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
     }
 
     /// Whether SEI has answered a read of this process as SEI does.
@@ -99,6 +127,9 @@ impl RecordReader {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot list integrations; refreshing each with its own GET");
+                        if let Ok(mut slot) = self.snapshot_error.lock() {
+                            *slot = Some(e);
+                        }
                         None
                     }
                 }

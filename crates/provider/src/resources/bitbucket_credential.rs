@@ -265,6 +265,13 @@ impl Resource<Services> for BitbucketCredentialResource {
     type Model = CredentialModel;
 
     fn validate(&self, config: &CredentialModel, diags: &mut Diagnostics) {
+        if config.auth_type.as_deref() == Some("app_password") {
+            diags.warning_at(
+                AttributePath::attr("auth_type"),
+                "Deprecated: auth_type = \"app_password\"",
+                "Bitbucket removed App Passwords on 2026-07-28, and every request with one now fails. Use auth_type = \"api_token\" with the Atlassian account's email as username and a scoped API token (docs/guides/migrating-from-app-passwords.md).",
+            );
+        }
         if let (Some("app_password"), Some(username)) = (config.auth_type.as_deref(), config.username.as_deref()) {
             if username.contains('@') {
                 diags.error_at(

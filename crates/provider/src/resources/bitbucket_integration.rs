@@ -60,7 +60,7 @@ pub fn schema() -> Schema {
     };
     let credential = Block::new("A Bitbucket account credential SEI uses to ingest. One block means SEI's method `apikey`; two or more mean `multiple_api_keys`, which SEI uses in turn to spread Bitbucket's per-account rate limit.")
         .attr(Attribute::required("username", Type::String).validate(StringLength { min: 1, max: 255 }).validate(NoControlChars).describe("Atlassian account email (API token) or Bitbucket username (App Password)."))
-        .attr(Attribute::optional("password", Type::String).sensitive().describe("The API token, stored in state (sensitive). Exactly one of `password` and `password_wo`."))
+        .attr(Attribute::optional("password", Type::String).sensitive().deprecated(super::STORED_PASSWORD_DEPRECATION).describe("The API token, stored in state (sensitive). Exactly one of `password` and `password_wo`."))
         .attr(Attribute::optional("password_wo", Type::String).sensitive().write_only().stored_alternative("password").describe("The API token, write-only: never stored. Set it from an ephemeral variable; bump `credentials_version` to re-send it."));
     let block = Block::new("An SEI integration of application `bitbucket` (Bitbucket Cloud). Every credential is checked live against Bitbucket at plan time; SEI never returns credentials, so they are re-sent only when they change or `credentials_version` is bumped.")
         .attr(Attribute::computed("id", Type::String).modify(PlanModifier::UseStateForUnknown).describe("SEI's integration id, a numeric string."))
@@ -98,6 +98,20 @@ enum Form {
 }
 
 impl IntegrationModel {
+    /// A record as import (and `terraform query`) finds it: every attribute
+    /// SEI returns, the create-time flags at their defaults, no credentials.
+    pub(crate) fn imported(rec: &Integration) -> IntegrationModel {
+        let base = IntegrationModel {
+            record: IntegrationRecord::from(rec),
+            credential: Val::Known(Vec::new()),
+            credentials_version: Val::Null,
+            oauth_code_wo: Val::Null,
+            skip_preflight: Val::Known(false),
+            start_ingestion: Val::Known(true),
+        };
+        base.with_record(rec)
+    }
+
     fn config_form(&self) -> Form {
         if self.record.satellite == Val::Known(true) {
             Form::Satellite
@@ -546,15 +560,34 @@ impl Resource<Services> for BitbucketIntegrationResource {
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<IntegrationModel> {
         let rec = lifecycle::import(ctx, &lifecycle::CLOUD, id, diags).await?;
-        let base = IntegrationModel {
-            record: IntegrationRecord::from(&rec),
-            credential: Val::Known(Vec::new()),
-            credentials_version: Val::Null,
-            oauth_code_wo: Val::Null,
-            skip_preflight: Val::Known(false),
-            start_ingestion: Val::Known(true),
-        };
-        Some(base.with_record(&rec))
+        Some(IntegrationModel::imported(&rec))
+    }
+
+    fn identity_schema(&self) -> Option<tfplugin::schema::IdentitySchema> {
+        Some(super::integration_identity())
+    }
+
+    /// SEI returns no credentials, not even usernames, so generated config
+    /// cannot hold them: say exactly what to add.
+    fn generate_config(&self, state: &IntegrationModel, generic: Value, diags: &mut Diagnostics) -> Value {
+        let name = state.record.name.as_deref().unwrap_or_default();
+        match state.record.authentication.as_deref() {
+            Some(kind @ ("api_key" | "multiple_api_keys")) => {
+                let blocks = if kind == "api_key" { "one `credential` block" } else { "one `credential` block per Bitbucket account SEI uses (two or more)" };
+                diags.warning_at(
+                    AttributePath::attr("credential"),
+                    "Add the credentials SEI holds",
+                    format!("Integration {name:?} authenticates with {kind}: add {blocks} to its configuration, each with the account's Atlassian email as `username` and the token in `password_wo`, and set `credentials_version = 1`. SEI never returns credentials, not even usernames, so they cannot be generated; the first apply sends the configured ones."),
+                );
+            }
+            Some("oauth") => diags.warning_at(
+                AttributePath::attr("credentials_version"),
+                "Record the OAuth grant's version",
+                format!("Integration {name:?} uses an OAuth grant: add `credentials_version = 1` (the plan records it and sends nothing), and `oauth_code_wo` with a new authorization code only when re-authorising (docs/guides/oauth-reauthorization.md)."),
+            ),
+            _ => {}
+        }
+        generic
     }
 
     fn schema(&self) -> Schema {

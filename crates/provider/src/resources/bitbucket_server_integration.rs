@@ -101,7 +101,7 @@ pub fn schema() -> Schema {
     };
     let credential = Block::new("The Data Center user SEI signs in as. Data Center has one credential per integration.")
         .attr(Attribute::required("username", Type::String).validate(StringLength { min: 1, max: 255 }).validate(NoControlChars).describe("The Data Center user the password or token belongs to."))
-        .attr(Attribute::optional("password", Type::String).sensitive().describe("The user's password or HTTP access token, stored in state (sensitive). Exactly one of `password` and `password_wo`."))
+        .attr(Attribute::optional("password", Type::String).sensitive().deprecated(super::STORED_PASSWORD_DEPRECATION).describe("The user's password or HTTP access token, stored in state (sensitive). Exactly one of `password` and `password_wo`."))
         .attr(Attribute::optional("password_wo", Type::String).sensitive().write_only().stored_alternative("password").describe("The user's password or HTTP access token, write-only: never stored. Set it from an ephemeral variable; bump `credentials_version` to re-send it."));
     let block = Block::new("An SEI integration of application `bitbucket_server`: a self-hosted Bitbucket Data Center (or Server). The credential is checked live against the server at plan time, from the machine running Terraform, unless `satellite` is set.")
         .attr(Attribute::computed("id", Type::String).modify(PlanModifier::UseStateForUnknown).describe("SEI's integration id, a numeric string."))
@@ -134,6 +134,20 @@ pub fn schema() -> Schema {
 pub struct BitbucketServerIntegrationResource;
 
 impl ServerIntegrationModel {
+    /// A record as import (and `terraform query`) finds it.
+    pub(crate) fn imported(rec: &Integration) -> ServerIntegrationModel {
+        let base = ServerIntegrationModel {
+            record: IntegrationRecord::from(rec),
+            projects: Val::Known(rec.projects()),
+            server_version: Val::Null,
+            credential: Val::Known(Vec::new()),
+            credentials_version: Val::Null,
+            skip_preflight: Val::Known(false),
+            start_ingestion: Val::Known(true),
+        };
+        base.with_record(rec)
+    }
+
     fn is_satellite(&self) -> bool {
         self.record.satellite == Val::Known(true)
     }
@@ -499,16 +513,23 @@ impl Resource<Services> for BitbucketServerIntegrationResource {
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Option<ServerIntegrationModel> {
         let rec = lifecycle::import(ctx, &lifecycle::DATA_CENTER, id, diags).await?;
-        let base = ServerIntegrationModel {
-            record: IntegrationRecord::from(&rec),
-            projects: Val::Known(rec.projects()),
-            server_version: Val::Null,
-            credential: Val::Known(Vec::new()),
-            credentials_version: Val::Null,
-            skip_preflight: Val::Known(false),
-            start_ingestion: Val::Known(true),
-        };
-        Some(base.with_record(&rec))
+        Some(ServerIntegrationModel::imported(&rec))
+    }
+
+    fn identity_schema(&self) -> Option<tfplugin::schema::IdentitySchema> {
+        Some(super::integration_identity())
+    }
+
+    fn generate_config(&self, state: &ServerIntegrationModel, generic: Value, diags: &mut Diagnostics) -> Value {
+        if !state.is_satellite() {
+            let name = state.record.name.as_deref().unwrap_or_default();
+            diags.warning_at(
+                AttributePath::attr("credential"),
+                "Add the credential SEI holds",
+                format!("Integration {name:?} signs in to Data Center with a user's password or token: add one `credential` block with that user's `username` and the secret in `password_wo`, and set `credentials_version = 1`. SEI never returns credentials, not even the username, so it cannot be generated; the first apply sends it."),
+            );
+        }
+        generic
     }
 
     fn schema(&self) -> Schema {

@@ -165,6 +165,24 @@ pub(crate) fn known_secret(
     }
 }
 
+/// Both integration resources are identified by SEI's id: stable for the
+/// record's life, unique in the account, and what import takes.
+pub(crate) fn integration_identity() -> tfplugin::schema::IdentitySchema {
+    tfplugin::schema::IdentitySchema {
+        version: 0,
+        attributes: vec![tfplugin::schema::IdentityAttribute {
+            name: "id",
+            ty: tfplugin::codec::Type::String,
+            required_for_import: true,
+            description: "SEI's integration id, a numeric string.".into(),
+        }],
+    }
+}
+
+/// Why stored `password` is deprecated in integration credential blocks:
+/// there `password_wo` does everything it does, without the secret in state.
+pub(crate) const STORED_PASSWORD_DEPRECATION: &str = "Use `password_wo` with `credentials_version` instead: SEI never returns credentials, so a stored password only lets a change of it re-send the credential, which bumping `credentials_version` does without keeping the secret in state.";
+
 /// The RFC 3339 time of now, to the second, as Terraform shows timestamps.
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()

@@ -1,0 +1,33 @@
+//! `list "sei_bitbucket_integration"`: Bitbucket Cloud integrations.
+
+use async_trait::async_trait;
+use tfplugin::diag::Diagnostics;
+use tfplugin::framework::{ListResource, Listed};
+use tfplugin::schema::Schema;
+
+use super::{matching, ListConfig};
+use crate::provider::{Ctx, Services};
+use crate::resources::IntegrationModel;
+
+pub struct BitbucketIntegrationList;
+
+#[async_trait]
+impl ListResource<Services> for BitbucketIntegrationList {
+    type Config = ListConfig;
+    type Item = IntegrationModel;
+
+    fn schema(&self) -> Schema {
+        super::schema("Bitbucket Cloud")
+    }
+
+    async fn list(&self, ctx: &Ctx, config: ListConfig, diags: &mut Diagnostics) -> Vec<Listed<IntegrationModel>> {
+        matching(ctx, &ctx.services.records, &config, diags)
+            .await
+            .iter()
+            .map(|rec| Listed {
+                display_name: rec.name.clone(),
+                state: IntegrationModel::imported(rec),
+            })
+            .collect()
+    }
+}

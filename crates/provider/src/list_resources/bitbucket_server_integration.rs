@@ -1,0 +1,39 @@
+//! `list "sei_bitbucket_server_integration"`: Bitbucket Data Center
+//! integrations.
+
+use async_trait::async_trait;
+use tfplugin::diag::Diagnostics;
+use tfplugin::framework::{ListResource, Listed};
+use tfplugin::schema::Schema;
+
+use super::{matching, ListConfig};
+use crate::provider::{Ctx, Services};
+use crate::resources::ServerIntegrationModel;
+
+pub struct BitbucketServerIntegrationList;
+
+#[async_trait]
+impl ListResource<Services> for BitbucketServerIntegrationList {
+    type Config = ListConfig;
+    type Item = ServerIntegrationModel;
+
+    fn schema(&self) -> Schema {
+        super::schema("Bitbucket Data Center")
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx,
+        config: ListConfig,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed<ServerIntegrationModel>> {
+        matching(ctx, &ctx.services.server_records, &config, diags)
+            .await
+            .iter()
+            .map(|rec| Listed {
+                display_name: rec.name.clone(),
+                state: ServerIntegrationModel::imported(rec),
+            })
+            .collect()
+    }
+}
