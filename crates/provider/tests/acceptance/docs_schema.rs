@@ -205,6 +205,7 @@ fn every_page_has_the_registry_shape() {
                 let import = text.find("## Import").unwrap_or_else(|| panic!("{page}: no Import"));
                 assert!(import > schema_at, "{page}: Import comes after Schema");
                 assert!(text[import..].contains("import {"), "{page}: no import block");
+                assert!(text[import..].contains("identity = { id"), "{page}: no identity import");
                 assert!(text[import..].contains("terraform import "), "{page}: no CLI form");
             }
         }

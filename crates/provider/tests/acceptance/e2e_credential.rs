@@ -392,3 +392,35 @@ resource "sei_bitbucket_integration" "prod" {
         tf.state_text()
     );
 }
+
+/// App Passwords are gone: the value is deprecated on its own line, at
+/// validate, before any call to Bitbucket.
+#[test]
+fn auth_type_app_password_is_deprecated_on_its_line() {
+    let Some(tf) = Tf::new() else { return };
+    tf.config(
+        r#"
+variable "legacy" {
+  type      = string
+  ephemeral = true
+}
+resource "sei_bitbucket_credential" "legacy" {
+  auth_type   = "app_password"
+  username    = "legacy-bot"
+  password_wo = var.legacy
+}
+"#,
+    );
+    let out = tf.run(&["validate", "-json"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["summary"] == "Deprecated: auth_type = \"app_password\"")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(d["severity"], "warning");
+    assert!(diag_text(d).contains("removed App Passwords on 2026-07-28"), "{d}");
+    assert_eq!(diag_line(d), line_of(&tf, "auth_type   = \"app_password\""));
+}
