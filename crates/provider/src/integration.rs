@@ -3,10 +3,13 @@
 //! disagree about a record (the `url` default included).
 
 use tfplugin::codec::Type;
+use tfplugin::diag::Diagnostics;
+use tfplugin::framework::internal_error;
 use tfplugin::schema::{Attribute, Block};
 use tfplugin::{Model, Val};
 
-use crate::clients::sei::Integration;
+use crate::clients::sei::{FetchFlags, Integration, IntegrationSpec};
+use crate::resources::sorted_set;
 
 /// Bitbucket Cloud's URL: what SEI assumes when a record has none.
 pub const DEFAULT_URL: &str = "https://bitbucket.org";
@@ -61,6 +64,80 @@ impl From<&Integration> for IntegrationRecord {
             created_at: rec.created_at.into(),
             updated_at: rec.updated_at.into(),
         }
+    }
+}
+
+/// What an update sends of a record, normalised for comparison: sets in a
+/// canonical order.
+#[derive(Debug, PartialEq)]
+pub struct Remote<'a> {
+    name: &'a Val<String>,
+    description: &'a Val<String>,
+    url: &'a Val<String>,
+    tags: Val<Vec<String>>,
+    repositories: Val<Vec<String>>,
+    fetch: [&'a Val<bool>; 4],
+}
+
+impl IntegrationRecord {
+    /// The record after SEI answered `rec`: `description = ""` means
+    /// "none", and as SEI stores none, the configured "" is kept so that
+    /// the plan after apply is empty.
+    pub fn from_sei(rec: &Integration, configured: &IntegrationRecord) -> IntegrationRecord {
+        let mut record = IntegrationRecord::from(rec);
+        if rec.description.as_deref().is_none_or(str::is_empty) && configured.description.as_deref() == Some("") {
+            record.description = Val::Known(String::new());
+        }
+        record
+    }
+
+    pub fn remote(&self) -> Remote<'_> {
+        Remote {
+            name: &self.name,
+            description: &self.description,
+            url: &self.url,
+            tags: sorted_set(&self.tags),
+            repositories: sorted_set(&self.repositories),
+            fetch: [
+                &self.fetch_commits,
+                &self.fetch_prs,
+                &self.fetch_pr_reviews,
+                &self.fetch_commit_files,
+            ],
+        }
+    }
+
+    /// The managed parts, as the SEI client takes them.
+    pub fn spec(&self, application: &str, projects: Option<Vec<String>>) -> Result<IntegrationSpec, Diagnostics> {
+        let name = self
+            .name
+            .known()
+            .ok_or_else(|| internal_error("the integration's name is not known at apply"))?;
+        let d = FetchFlags::default();
+        let flag = |v: &Val<bool>, default: bool| v.known().copied().unwrap_or(default);
+        Ok(IntegrationSpec {
+            name: name.clone(),
+            description: self.description.known().cloned(),
+            application: application.to_string(),
+            url: self.url.known().cloned(),
+            tags: self.tags.items().to_vec(),
+            repositories: self.repositories.items().to_vec(),
+            projects,
+            fetch: FetchFlags {
+                commits: flag(&self.fetch_commits, d.commits),
+                prs: flag(&self.fetch_prs, d.prs),
+                pr_reviews: flag(&self.fetch_pr_reviews, d.pr_reviews),
+                commit_files: flag(&self.fetch_commit_files, d.commit_files),
+            },
+        })
+    }
+
+    pub fn id(&self) -> Result<&str, Diagnostics> {
+        self.id
+            .known()
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| internal_error("the integration's id is missing from state"))
     }
 }
 

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use futures::future::join_all;
 use tfplugin::codec::{AttributePath, Number, Type, Value};
 use tfplugin::diag::Diagnostics;
-use tfplugin::framework::{internal_error, Plan, Resource};
+use tfplugin::framework::{Plan, Resource};
 use tfplugin::schema::validators::{
     EachString, HttpUrl, NoControlChars, NoSurroundingSpace, StringLength, WholeNumber,
 };
@@ -21,10 +21,8 @@ use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
 use super::lifecycle::{self, Refreshed};
-use super::{as_warnings, known_secret, report_diagnostics, sorted_set};
-use crate::clients::sei::{
-    ApiKeyEntry, CreateOptions, Credentials, FetchFlags, Integration, IntegrationRequest, IntegrationSpec,
-};
+use super::{as_warnings, known_secret, report_diagnostics};
+use crate::clients::sei::{ApiKeyEntry, CreateOptions, Credentials, Integration, IntegrationRequest, IntegrationSpec};
 use crate::integration::{IntegrationRecord, APPLICATION, DEFAULT_URL};
 use crate::provider::{Ctx, Services};
 use crate::secret::Secret;
@@ -165,58 +163,8 @@ impl IntegrationModel {
             .collect()
     }
 
-    /// What a PUT sends, normalised for comparison.
-    #[allow(clippy::type_complexity)]
-    fn remote(
-        &self,
-    ) -> (
-        &Val<String>,
-        &Val<String>,
-        &Val<String>,
-        Val<Vec<String>>,
-        Val<Vec<String>>,
-        [&Val<bool>; 4],
-    ) {
-        let r = &self.record;
-        (
-            &r.name,
-            &r.description,
-            &r.url,
-            sorted_set(&r.tags),
-            sorted_set(&r.repositories),
-            [
-                &r.fetch_commits,
-                &r.fetch_prs,
-                &r.fetch_pr_reviews,
-                &r.fetch_commit_files,
-            ],
-        )
-    }
-
-    /// The managed parts of the record, as the SEI client takes them.
     fn spec(&self) -> Result<IntegrationSpec, Diagnostics> {
-        let r = &self.record;
-        let name = r
-            .name
-            .known()
-            .ok_or_else(|| internal_error("the integration's name is not known at apply"))?;
-        let d = FetchFlags::default();
-        let flag = |v: &Val<bool>, default: bool| v.known().copied().unwrap_or(default);
-        Ok(IntegrationSpec {
-            name: name.clone(),
-            description: r.description.known().cloned(),
-            application: APPLICATION.to_string(),
-            url: r.url.known().cloned(),
-            tags: r.tags.items().to_vec(),
-            repositories: r.repositories.items().to_vec(),
-            projects: None,
-            fetch: FetchFlags {
-                commits: flag(&r.fetch_commits, d.commits),
-                prs: flag(&r.fetch_prs, d.prs),
-                pr_reviews: flag(&r.fetch_pr_reviews, d.pr_reviews),
-                commit_files: flag(&r.fetch_commit_files, d.commit_files),
-            },
-        })
+        self.record.spec(APPLICATION, None)
     }
 
     /// The configured credentials in the SEI client's terms.
@@ -241,14 +189,8 @@ impl IntegrationModel {
 
     /// State from an SEI record; what SEI never returns comes from `self`.
     fn with_record(&self, rec: &Integration) -> IntegrationModel {
-        let mut record = IntegrationRecord::from(rec);
-        // `description = ""` means "none": SEI stores none, and state keeps
-        // the configured "" so that the plan after apply is empty.
-        if rec.description.as_deref().is_none_or(str::is_empty) && self.record.description.as_deref() == Some("") {
-            record.description = Val::Known(String::new());
-        }
         IntegrationModel {
-            record,
+            record: IntegrationRecord::from_sei(rec, &self.record),
             credential: match &self.credential {
                 Val::Null => Val::Known(Vec::new()),
                 c => c.clone(),
@@ -261,12 +203,7 @@ impl IntegrationModel {
     }
 
     fn id(&self) -> Result<&str, Diagnostics> {
-        self.record
-            .id
-            .known()
-            .map(String::as_str)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| internal_error("the integration's id is missing from state"))
+        self.record.id()
     }
 
     fn resumes_ingestion(prior: &IntegrationModel, planned: &IntegrationModel) -> bool {
@@ -291,7 +228,7 @@ fn must_resend(prior: &IntegrationModel, planned: &IntegrationModel) -> bool {
 }
 
 fn remote_changed(prior: &IntegrationModel, planned: &IntegrationModel) -> bool {
-    prior.remote() != planned.remote() || IntegrationModel::resumes_ingestion(prior, planned)
+    prior.record.remote() != planned.record.remote() || IntegrationModel::resumes_ingestion(prior, planned)
 }
 
 /// A `credential` block has no `auth_type`: a username that is not an

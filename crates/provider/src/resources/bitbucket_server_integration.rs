@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use tfplugin::codec::{AttributePath, Number, Type, Value};
 use tfplugin::diag::Diagnostics;
-use tfplugin::framework::{internal_error, Plan, Resource};
+use tfplugin::framework::{Plan, Resource};
 use tfplugin::schema::validators::{
     EachString, HttpUrl, NoControlChars, NoSurroundingSpace, StringLength, Validator, WholeNumber,
 };
@@ -20,9 +20,7 @@ use tfplugin::{Model, Val};
 
 use super::lifecycle::{self, Refreshed};
 use super::{as_warnings, check_tag_id, known_secret, problem_diagnostics, sorted_set, CredentialBlock};
-use crate::clients::sei::{
-    ApiKeyEntry, CreateOptions, Credentials, FetchFlags, Integration, IntegrationRequest, IntegrationSpec,
-};
+use crate::clients::sei::{ApiKeyEntry, CreateOptions, Credentials, Integration, IntegrationRequest, IntegrationSpec};
 use crate::integration::{IntegrationRecord, SERVER_APPLICATION};
 use crate::provider::{Ctx, Services};
 use crate::validate::{ServerCheck, Subject};
@@ -175,58 +173,9 @@ impl ServerIntegrationModel {
         })
     }
 
-    #[allow(clippy::type_complexity)]
-    fn remote(
-        &self,
-    ) -> (
-        &Val<String>,
-        &Val<String>,
-        &Val<String>,
-        [Val<Vec<String>>; 3],
-        [&Val<bool>; 4],
-    ) {
-        let r = &self.record;
-        (
-            &r.name,
-            &r.description,
-            &r.url,
-            [
-                sorted_set(&r.tags),
-                sorted_set(&r.repositories),
-                sorted_set(&self.projects),
-            ],
-            [
-                &r.fetch_commits,
-                &r.fetch_prs,
-                &r.fetch_pr_reviews,
-                &r.fetch_commit_files,
-            ],
-        )
-    }
-
     fn spec(&self) -> Result<IntegrationSpec, Diagnostics> {
-        let r = &self.record;
-        let name = r
-            .name
-            .known()
-            .ok_or_else(|| internal_error("the integration's name is not known at apply"))?;
-        let d = FetchFlags::default();
-        let flag = |v: &Val<bool>, default: bool| v.known().copied().unwrap_or(default);
-        Ok(IntegrationSpec {
-            name: name.clone(),
-            description: r.description.known().cloned(),
-            application: SERVER_APPLICATION.to_string(),
-            url: r.url.known().cloned(),
-            tags: r.tags.items().to_vec(),
-            repositories: r.repositories.items().to_vec(),
-            projects: Some(self.projects.items().to_vec()),
-            fetch: FetchFlags {
-                commits: flag(&r.fetch_commits, d.commits),
-                prs: flag(&r.fetch_prs, d.prs),
-                pr_reviews: flag(&r.fetch_pr_reviews, d.pr_reviews),
-                commit_files: flag(&r.fetch_commit_files, d.commit_files),
-            },
-        })
+        self.record
+            .spec(SERVER_APPLICATION, Some(self.projects.items().to_vec()))
     }
 
     /// SEI's `method: "apikey"` with this user's password or token.
@@ -244,12 +193,8 @@ impl ServerIntegrationModel {
 
     /// State from an SEI record; what SEI never returns comes from `self`.
     fn with_record(&self, rec: &Integration) -> ServerIntegrationModel {
-        let mut record = IntegrationRecord::from(rec);
-        if rec.description.as_deref().is_none_or(str::is_empty) && self.record.description.as_deref() == Some("") {
-            record.description = Val::Known(String::new());
-        }
         ServerIntegrationModel {
-            record,
+            record: IntegrationRecord::from_sei(rec, &self.record),
             projects: Val::Known(rec.projects()),
             server_version: if rec.satellite == Some(true) {
                 Val::Null
@@ -270,12 +215,7 @@ impl ServerIntegrationModel {
     }
 
     fn id(&self) -> Result<&str, Diagnostics> {
-        self.record
-            .id
-            .known()
-            .map(String::as_str)
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| internal_error("the integration's id is missing from state"))
+        self.record.id()
     }
 
     fn resumes_ingestion(prior: &Self, planned: &Self) -> bool {
@@ -295,7 +235,9 @@ fn must_resend(prior: &ServerIntegrationModel, planned: &ServerIntegrationModel)
 }
 
 fn remote_changed(prior: &ServerIntegrationModel, planned: &ServerIntegrationModel) -> bool {
-    prior.remote() != planned.remote() || ServerIntegrationModel::resumes_ingestion(prior, planned)
+    prior.record.remote() != planned.record.remote()
+        || sorted_set(&prior.projects) != sorted_set(&planned.projects)
+        || ServerIntegrationModel::resumes_ingestion(prior, planned)
 }
 
 impl BitbucketServerIntegrationResource {
