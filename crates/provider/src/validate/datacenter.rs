@@ -6,8 +6,9 @@
 //!   credentials: is this Data Center, and which version;
 //! - one paged `GET /projects` per (url, username, secret): identity from
 //!   `X-AUSERNAME`, and the projects the user can see;
-//! - one paged `GET /repos` per (url, username, secret), only when
-//!   repositories are listed: every repository the user can read;
+//! - when repositories are listed, the repositories the user can read: one
+//!   paged `GET /projects/{key}/repos` per listed project, or one paged
+//!   `GET /repos` when no project is listed;
 //! - for a listed repository the user cannot read, `GET
 //!   /projects/{key}/repos/{slug}` in the projects it may be in, which tells
 //!   "exists, no permission" (401 with `X-AUSERNAME`) from "no such
@@ -148,16 +149,47 @@ impl ServerValidator {
         .await
     }
 
-    async fn repos(&self, check: &ServerCheck, cancel: &CancellationToken) -> DcReply<Vec<Repository>> {
-        let key = self.credential_key(check, &[b"repos"]);
+    /// Readable repositories: of the listed projects (`keys`) when there are
+    /// any, since SEI ingests nothing outside them and a large server's
+    /// full listing costs a call per 1000 repositories; else of the server.
+    async fn repos(
+        &self,
+        check: &ServerCheck,
+        keys: &[String],
+        cancel: &CancellationToken,
+    ) -> DcReply<Vec<Repository>> {
         let auth = check.basic();
-        single_flight(
-            &self.repos,
-            key,
-            || async { self.client.paged(&check.url, "/repos", &auth, cancel).await },
-            transient,
-        )
-        .await
+        let tails: Vec<String> = if keys.is_empty() {
+            vec!["/repos".to_string()]
+        } else {
+            keys.iter().map(|k| format!("/projects/{}/repos", segment(k))).collect()
+        };
+        let mut out = Vec::new();
+        let mut identity = None;
+        for tail in tails {
+            let key = self.credential_key(check, &[b"repos", tail.as_bytes()]);
+            let reply = single_flight(
+                &self.repos,
+                key,
+                || async { self.client.paged(&check.url, &tail, &auth, cancel).await },
+                transient,
+            )
+            .await;
+            identity = reply.identity.or(identity);
+            match reply.result {
+                Ok(list) => out.extend(list),
+                Err(e) => {
+                    return DcReply {
+                        identity,
+                        result: Err(e),
+                    }
+                }
+            }
+        }
+        DcReply {
+            identity,
+            result: Ok(out),
+        }
     }
 
     async fn probe(
@@ -275,7 +307,29 @@ impl ServerValidator {
         if check.repositories.is_empty() {
             return report;
         }
-        let readable = match self.repos(check, cancel).await.result {
+        // The listed projects that exist for this user: their repositories
+        // are what SEI can ingest.
+        let listed: Vec<&Project> = visible
+            .iter()
+            .filter(|p| check.projects.iter().any(|n| n.eq_ignore_ascii_case(&p.name)))
+            .collect();
+        let keys: Vec<String> = listed.iter().map(|p| p.key.clone()).collect();
+        let scope = if listed.is_empty() {
+            "on this server".to_string()
+        } else {
+            format!(
+                "in the listed projects ({})",
+                listed.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        };
+        // SEI streams the listed projects and filters their repositories
+        // by name, so a repository elsewhere is never ingested.
+        let outside = if listed.is_empty() {
+            ""
+        } else {
+            " SEI ingests only repositories inside the listed projects: add the repository's project to projects, or remove it from repositories."
+        };
+        let readable = match self.repos(check, &keys, cancel).await.result {
             Ok(list) => list,
             Err(e) => {
                 report.problems.push(self.credential_problem(check, &e, cancel).await);
@@ -311,7 +365,7 @@ impl ServerValidator {
                         subject: Subject::Repository(j),
                         summary: format!("Repository {name:?} is not visible to {who}."),
                         detail: format!(
-                            "{who} can read {} repositories on this server, and none is named {name:?}.{suggestion} repositories takes repository names (as SEI filters them), not \"PROJECT/slug\".",
+                            "{who} can read {} repositories {scope}, and none is named {name:?}.{suggestion} repositories takes repository names (as SEI filters them), not \"PROJECT/slug\".{outside}",
                             readable.len()
                         ),
                     }
@@ -398,6 +452,12 @@ impl ServerValidator {
             }
         }
     }
+}
+
+fn segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 /// The slug Data Center derives from a repository name.

@@ -310,6 +310,34 @@ fn a_project_not_visible_and_a_repository_that_does_not_exist_are_named() {
 }
 
 #[test]
+fn a_repository_outside_the_listed_projects_is_named() {
+    let Some(mut tf) = Tf::new() else { return };
+    dc(&mut tf, SVC.1);
+    // svc-sei reads Mobile's ios, but SEI ingests only Platform's repositories.
+    tf.config(&integration(
+        "bbdc-outside",
+        SVC.0,
+        r#"  projects     = ["Platform"]
+  repositories = ["api", "ios"]"#,
+    ));
+    let d = only_error(&tf);
+    let text = diag_text(&d);
+    assert!(
+        text.contains("Repository \"ios\" is not visible to svc-sei")
+            && text.contains("in the listed projects (Platform)")
+            && text.contains("SEI ingests only repositories inside the listed projects"),
+        "{text}"
+    );
+    assert_eq!(diag_line(&d), line_of(&tf, "repositories = "), "{d}");
+    assert_eq!(
+        tf.sandbox.route_calls("GET /bbdc/rest/api/1.0/projects/{key}/repos"),
+        1,
+        "only the listed project's repositories are listed"
+    );
+    assert_eq!(tf.sandbox.route_calls("GET /bbdc/rest/api/1.0/repos"), 0);
+}
+
+#[test]
 fn a_project_token_in_basic_auth_is_explained() {
     let Some(mut tf) = Tf::new() else { return };
     dc(&mut tf, PROJECT_TOKEN);
@@ -355,7 +383,7 @@ fn twenty_integrations_sharing_one_credential_and_server_cost_what_one_does() {
     let Some(mut tf) = Tf::new() else { return };
     dc(&mut tf, SVC.1);
     let body = r#"  projects     = ["Platform"]
-  repositories = ["api", "ios"]"#;
+  repositories = ["api", "web"]"#;
     let counted = |n: u32| {
         integration("bbdc-many", SVC.0, body).replace(
             "resource \"sei_bitbucket_server_integration\" \"onprem\" {\n  name = \"bbdc-many\"",
@@ -372,7 +400,7 @@ fn twenty_integrations_sharing_one_credential_and_server_cost_what_one_does() {
     }
     println!("Data Center calls for a plan of 1 and of 20 integrations sharing one credential: {calls:?}");
     assert_eq!(calls[0], calls[1], "{}", tf.sandbox.counters());
-    // The version probe, the projects, the repositories.
+    // The version probe, the projects, the listed project's repositories.
     assert_eq!(calls[1], 3, "{}", tf.sandbox.counters());
 }
 
