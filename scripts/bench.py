@@ -24,7 +24,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RELEASE = os.path.join(ROOT, "target", "release")
+RELEASE = os.environ.get("SEI_RELEASE_DIR", os.path.join(ROOT, "target", "release"))
 
 
 def http(method, url, body=None):
