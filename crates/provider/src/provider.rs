@@ -366,6 +366,13 @@ impl Services {
         }))
     }
 
+    /// This process changed record `id`: neither refresh snapshot speaks
+    /// for it any more, whichever application it has.
+    pub fn invalidate(&self, id: &str) {
+        self.records.invalidate(id);
+        self.server_records.invalidate(id);
+    }
+
     /// Checks once per process that SEI answers this endpoint, key and
     /// account, so a plan that would create fails before apply writes
     /// anything. Concurrent callers wait for the one call; a transient

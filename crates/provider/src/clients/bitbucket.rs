@@ -251,7 +251,10 @@ impl BitbucketClient {
         struct Membership {
             permission: String,
         }
-        let url = self.url(&format!("/user/workspaces/{}/permission", segment(workspace)));
+        let url = self.url(&format!(
+            "/user/workspaces/{}/permission",
+            http::path_segment(workspace)
+        ));
         let reply: Reply<Membership> = self.get_json(url, auth, cancel).await;
         Reply {
             facts: reply.facts,
@@ -267,7 +270,7 @@ impl BitbucketClient {
         workspace: &str,
         cancel: &CancellationToken,
     ) -> Reply<Vec<Repository>> {
-        let mut url = self.url(&format!("/repositories/{}", segment(workspace)));
+        let mut url = self.url(&format!("/repositories/{}", http::path_segment(workspace)));
         url.query_pairs_mut()
             .append_pair("role", "member")
             .append_pair("pagelen", &PAGE_LEN.to_string());
@@ -285,8 +288,8 @@ impl BitbucketClient {
     ) -> Reply<()> {
         let mut url = self.url(&format!(
             "/repositories/{}/{}/pullrequests",
-            segment(workspace),
-            segment(repo)
+            http::path_segment(workspace),
+            http::path_segment(repo)
         ));
         url.query_pairs_mut().append_pair("pagelen", "1");
         let reply: Reply<serde_json::Value> = self.get_json(url, auth, cancel).await;
@@ -336,12 +339,6 @@ impl BitbucketClient {
             result: Err(BitbucketError::Decode("pagination did not end".into())),
         }
     }
-}
-
-fn segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 #[derive(Deserialize, Default)]

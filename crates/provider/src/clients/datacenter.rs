@@ -165,6 +165,11 @@ pub fn api_url(base: &Url, tail: &str) -> Url {
     url
 }
 
+/// The list of a project's repositories, for [`DataCenterClient::paged`].
+pub fn project_repos_path(key: &str) -> String {
+    format!("/projects/{}/repos", http::path_segment(key))
+}
+
 impl DataCenterClient {
     pub fn new(policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
         Ok(DataCenterClient {
@@ -304,7 +309,11 @@ impl DataCenterClient {
         auth: &DataCenterAuth,
         cancel: &CancellationToken,
     ) -> DcReply<Repository> {
-        let tail = format!("/projects/{}/repos/{}", segment(key), segment(slug));
+        let tail = format!(
+            "/projects/{}/repos/{}",
+            http::path_segment(key),
+            http::path_segment(slug)
+        );
         self.get_json(api_url(base, &tail), auth, cancel).await
     }
 }
@@ -322,12 +331,6 @@ async fn read_bounded(mut resp: reqwest::Response) -> String {
         }
     }
     String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 #[derive(Deserialize, Default)]

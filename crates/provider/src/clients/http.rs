@@ -124,6 +124,14 @@ pub async fn send_once(
     }
 }
 
+/// One path segment, percent-encoded (a space as `%20`, not `+`): names
+/// from configuration end up in URL paths.
+pub(crate) fn path_segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 /// Which credential a request carries, as logs may show it: the username
 /// of Basic auth, or the kind of token or key. Never a secret.
 pub(crate) fn credential_label(headers: &reqwest::header::HeaderMap) -> String {

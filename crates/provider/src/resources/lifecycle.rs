@@ -83,8 +83,7 @@ pub(crate) async fn create(ctx: &Ctx, body: &IntegrationRequest, diags: &mut Dia
             return None;
         }
     };
-    ctx.services.records.invalidate(&created.id);
-    ctx.services.server_records.invalidate(&created.id);
+    ctx.services.invalidate(&created.id);
     match sei.get(&created.id, &ctx.cancel).await {
         Ok(rec) => Some(rec),
         Err(e) => {
@@ -122,8 +121,7 @@ pub(crate) async fn update(
             return None;
         }
     };
-    ctx.services.records.invalidate(id);
-    ctx.services.server_records.invalidate(id);
+    ctx.services.invalidate(id);
     let request = body(&current).map_err(|e| diags.extend(e)).ok()?;
     if let Some(request) = request {
         if let Err(e) = sei.update(id, &request, &ctx.cancel).await {
@@ -146,8 +144,7 @@ pub(crate) async fn update(
 }
 
 pub(crate) async fn delete(ctx: &Ctx, id: &str, diags: &mut Diagnostics) {
-    ctx.services.records.invalidate(id);
-    ctx.services.server_records.invalidate(id);
+    ctx.services.invalidate(id);
     if let Err(e) = ctx.services.sei.delete(id, &ctx.cancel).await {
         diags.push(sei_error(ctx, "Cannot delete the integration", &e, None));
     }

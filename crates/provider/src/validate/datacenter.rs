@@ -31,7 +31,8 @@ use url::Url;
 use super::cache::{keyed, single_flight, Slots};
 use super::{Problem, ProblemKind, Subject};
 use crate::clients::datacenter::{
-    DataCenterAuth, DataCenterClient, DataCenterError, DcReply, ProbeError, Project, Repository, ServerInfo,
+    project_repos_path, DataCenterAuth, DataCenterClient, DataCenterError, DcReply, ProbeError, Project, Repository,
+    ServerInfo,
 };
 use crate::secret::Secret;
 
@@ -162,7 +163,7 @@ impl ServerValidator {
         let tails: Vec<String> = if keys.is_empty() {
             vec!["/repos".to_string()]
         } else {
-            keys.iter().map(|k| format!("/projects/{}/repos", segment(k))).collect()
+            keys.iter().map(|k| project_repos_path(k)).collect()
         };
         let mut out = Vec::new();
         let mut identity = None;
@@ -452,12 +453,6 @@ impl ServerValidator {
             }
         }
     }
-}
-
-fn segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 /// The slug Data Center derives from a repository name.

@@ -300,6 +300,7 @@ impl<P: ProviderDef> ProviderService<P> {
         let ctx = self.host.context()?;
         let (items, diags) = l.list(&ctx, config, &ty).await;
         let limit = usize::try_from(req.limit).ok().filter(|n| *n > 0).unwrap_or(usize::MAX);
+        let identity_type = identity.value_type();
         let mut events = Vec::new();
         for (display_name, state) in items.into_iter().take(limit) {
             let Some(id) = identity.of(&state) else {
@@ -310,7 +311,7 @@ impl<P: ProviderDef> ProviderService<P> {
             };
             events.push(pb::list_resource::Event {
                 identity: Some(pb::ResourceIdentityData {
-                    identity_data: Some(encode_dynamic(&id, &identity.value_type(), "identity")?),
+                    identity_data: Some(encode_dynamic(&id, &identity_type, "identity")?),
                 }),
                 display_name,
                 resource_object: if req.include_resource_object {
