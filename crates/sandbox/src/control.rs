@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::connection::{ConnHandle, ConnectionFault};
 use super::datacenter::Buckets;
 use super::errors::{self, ApiError, Service};
 use super::seed::TokenBucketSeed;
@@ -41,7 +42,14 @@ pub struct Fault {
     pub method: Option<String>,
     /// Request path, `*` matching any run of characters.
     pub path: String,
+    /// The status to answer; unused (0) with `connection`.
+    #[serde(default)]
     pub status: u16,
+    /// End the connection without any answer instead: `reset` or `close`.
+    /// With `when: "after"` the request is processed first, as when a
+    /// load balancer drops a connection whose request already reached SEI.
+    #[serde(default)]
+    pub connection: Option<ConnectionFault>,
     #[serde(default = "one")]
     pub count: u32,
     /// Let this many matching requests through before firing.
@@ -230,6 +238,10 @@ pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -
     let label = route_label(&req);
     let path = req.uri().path().to_string();
     let method = req.method().clone();
+    let conn = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<ConnHandle>>()
+        .map(|c| c.0.clone());
     let (fault, latency) = sb.control(|c| {
         *c.counters.routes.entry(label.clone()).or_default() += 1;
         (c.take_fault(&method, &path), c.latency.for_path(&path))
@@ -246,6 +258,11 @@ pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -
     }
     if fault.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    }
+    if let (Some(how), Some(conn)) = (fault.connection, conn) {
+        // Nothing of this response is written: the connection ends first.
+        conn.end(how);
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     fault_response(&fault, &path)
 }
@@ -321,8 +338,11 @@ async fn control_body<T: serde::de::DeserializeOwned>(req: Request, what: &str) 
 
 async fn add_fault(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response, ApiError> {
     let mut fault: Fault = control_body(req, "fault").await?;
-    if !(400..=599).contains(&fault.status) {
-        return Err(control_error(StatusCode::BAD_REQUEST, "status must be from 400 to 599"));
+    if fault.connection.is_none() && !(400..=599).contains(&fault.status) {
+        return Err(control_error(
+            StatusCode::BAD_REQUEST,
+            "status must be from 400 to 599 (or give connection: reset | close)",
+        ));
     }
     let id = sb.control(|c| {
         fault.id = c.next_fault_id;

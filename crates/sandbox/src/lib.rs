@@ -16,6 +16,7 @@
 //!   counters, credential revocation), never mixed with API routes.
 
 mod bitbucket;
+mod connection;
 mod control;
 mod datacenter;
 mod errors;
@@ -170,13 +171,8 @@ pub async fn start(seed: Seed, state_file: Option<PathBuf>, listen: SocketAddr) 
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
-    let router = app(sandbox);
-    // As a production server does: no Nagle delay on small responses.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
+    let router = app(sandbox).into_make_service_with_connect_info::<connection::ConnHandle>();
+    let listener = connection::FaultableListener(listener);
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { stop.cancelled().await })

@@ -420,6 +420,11 @@ fn checks_failed(account: &str, body: &IntegrationBody, failed: Vec<(&str, Strin
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
+/// SEI's names are unique ignoring case: "BB-Prod" collides with "bb-prod".
+fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
 fn too_long(name: &str, description: Option<&str>) -> bool {
     name.chars().count() > NAME_MAX || description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX)
 }
@@ -500,7 +505,10 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response
     };
     let created = sb.mutate(
         |w| {
-            if w.integrations.values().any(|i| i.account == account && i.name == name) {
+            if w.integrations
+                .values()
+                .any(|i| i.account == account && same_name(&i.name, &name))
+            {
                 return Err(());
             }
             let id = w.next_id;
@@ -575,7 +583,7 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
         |w| {
             if w.integrations
                 .values()
-                .any(|i| i.account == account && i.name == name && i.id != existing.id)
+                .any(|i| i.account == account && same_name(&i.name, &name) && i.id != existing.id)
             {
                 return Err(());
             }

@@ -839,3 +839,78 @@ async fn latency_per_service_and_faults_with_any_status_and_body() {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn names_are_unique_ignoring_case() {
+    let (sb, c) = start().await;
+    let sei = Sei { sb: &sb, c: &c };
+    let (s, first) = sei.create(satellite("BB-Case")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = sei.create(satellite("bb-case")).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR, "{v}");
+    let (s, other) = sei.create(satellite("bb-other")).await;
+    assert_eq!(s, StatusCode::OK);
+    let id = other["id"].as_str().unwrap();
+    let (s, _) = sei
+        .send(reqwest::Method::PUT, &format!("/{id}"), Some(satellite("bb-CASE")))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "a rename onto another case of a held name"
+    );
+    assert!(first["id"].is_string());
+}
+
+/// Faults that end the connection: no status line ever arrives, and with
+/// `when: "after"` the request was processed all the same.
+#[tokio::test]
+async fn connection_faults_reset_or_close_without_an_answer() {
+    let (sb, c) = start().await;
+    let sei = Sei { sb: &sb, c: &c };
+    let fault = |body: Value| {
+        let c = c.clone();
+        let url = format!("{}/_sandbox/faults", sb.base_url());
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+        }
+    };
+    let create = |name: &str| {
+        c.post(sei.url(""))
+            .header("Authorization", format!("ApiKey {KEY}"))
+            .json(&satellite(name))
+            .send()
+    };
+    fault(json!({"method": "POST", "path": "/sei/api/v1/integrations", "connection": "reset", "when": "after"})).await;
+    let err = create("lost-reset").await.unwrap_err();
+    assert!(err.is_request() && !err.is_connect() && !err.is_timeout(), "{err:?}");
+    assert!(format!("{err:?}").to_lowercase().contains("reset"), "a reset: {err:?}");
+
+    fault(json!({"method": "POST", "path": "/sei/api/v1/integrations", "connection": "close"})).await;
+    let err = create("lost-close").await.unwrap_err();
+    assert!(err.is_request() && !err.is_connect() && !err.is_timeout(), "{err:?}");
+
+    // "after" created its record, "before" did not; the next call works.
+    let (s, page) = sei
+        .send(reqwest::Method::POST, "/list", Some(json!({"filter": {}})))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let names: Vec<&str> = page["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(names.contains(&"lost-reset"), "{names:?}");
+    assert!(!names.contains(&"lost-close"), "{names:?}");
+
+    // A fault needs a status or a connection action.
+    let r = c
+        .post(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(&json!({"path": "/sei/*"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
