@@ -35,6 +35,11 @@ impl Number {
         BigDecimal::try_from(v).ok().map(Number)
     }
 
+    /// Whether the value has no fractional part, whatever its magnitude.
+    pub fn is_integer(&self) -> bool {
+        self.0.is_integer()
+    }
+
     pub fn as_i64(&self) -> Option<i64> {
         if self.0.is_integer() {
             self.0.to_i64()

@@ -69,6 +69,9 @@ pub(crate) fn validate_config<M: Model>(
     let mut diags = schema.validate(config);
     match decode_config::<M>(config) {
         Ok(m) => rules(&m, &mut diags),
+        // A null element the schema check reported cannot fit the model
+        // either; that error says it on the attribute already.
+        Err(_) if diags.has_errors() => {}
         Err(e) => diags.extend(e),
     }
     diags

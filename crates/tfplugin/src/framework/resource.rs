@@ -22,6 +22,10 @@ pub struct Plan<M> {
     pub planned: M,
     pub requires_replace: Vec<AttributePath>,
     pub diags: Diagnostics,
+    /// The provider's private data: the prior state's in, the planned
+    /// object's out (Terraform hands it to apply, and to the second plan of
+    /// a replacement, which has no prior state).
+    pub private: Vec<u8>,
 }
 
 /// A managed resource, as its author writes it.
@@ -294,6 +298,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
                 planned: decode_some::<R::Model>("planned state", &generic)?,
                 requires_replace: Vec::new(),
                 diags: Diagnostics::new(),
+                private,
             })
         })();
         let mut plan = match decoded {
@@ -331,7 +336,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
         PlanResponse {
             planned,
             requires_replace,
-            private,
+            private: plan.private,
             diags: plan.diags,
         }
     }

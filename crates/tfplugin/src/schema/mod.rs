@@ -249,12 +249,36 @@ impl Block {
 
     /// Runs every attribute validator over known, non-null values.
     pub fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        if value.is_null() || matches!(value, Value::Unknown(_)) {
+            return;
+        }
         for a in &self.attributes {
             let v = value.get(a.name);
+            let p = path.push_attr(a.name);
+            if a.required && v.is_null() {
+                // Terraform checks that a required argument is written, not
+                // that it is non-null: `name = null` reaches the provider.
+                diags.error_at(
+                    p,
+                    "Missing Configuration for Required Attribute",
+                    format!("{} is required and cannot be null. Set it to a value.", a.name),
+                );
+                continue;
+            }
+            if let Some(at) = null_element(v) {
+                diags.error_at(
+                    p,
+                    "Invalid null element",
+                    format!(
+                        "{} holds null at element {at}; every element must be a value. Remove the null (a `compact()` or a conditional that yields null?).",
+                        a.name
+                    ),
+                );
+                continue;
+            }
             if v.is_null() || !v.is_wholly_known() {
                 continue;
             }
-            let p = path.push_attr(a.name);
             for validator in &a.validators {
                 validator.validate(v, &p, diags);
             }
@@ -351,6 +375,15 @@ impl Schema {
         let mut diags = Diagnostics::new();
         self.block.validate(config, &AttributePath::root(), &mut diags);
         diags
+    }
+}
+
+/// The position of the first null element of a known set, list or map.
+fn null_element(value: &Value) -> Option<usize> {
+    match value {
+        Value::List(xs) | Value::Set(xs) | Value::Tuple(xs) => xs.iter().position(Value::is_null),
+        Value::Map(m) => m.values().position(Value::is_null),
+        _ => None,
     }
 }
 

@@ -207,7 +207,19 @@ pub struct WholeNumber;
 impl Validator for WholeNumber {
     fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         if let Some(n) = value.as_number() {
-            if n.as_i64().is_none() {
+            if n.as_i64().is_some() {
+                return;
+            }
+            if n.is_integer() {
+                diags.error_at(
+                    path.clone(),
+                    "Number out of range",
+                    format!(
+                        "{path} is a whole number too large to keep exactly: use a small one, such as 1 or 2 (the limit is {}); got {n}.",
+                        i64::MAX
+                    ),
+                );
+            } else {
                 diags.error_at(
                     path.clone(),
                     "Not a whole number",
@@ -285,5 +297,18 @@ mod tests {
         HttpUrl.validate(&Value::string("not a url"), &path, &mut diags);
         assert_eq!(diags.0.len(), 1);
         assert_eq!(diags.0[0].path.as_ref(), Some(&path));
+    }
+
+    #[test]
+    fn a_huge_whole_number_is_out_of_range_not_fractional() {
+        let path = AttributePath::attr("credentials_version");
+        let mut diags = Diagnostics::new();
+        let huge: crate::codec::Number = "1e300".parse().unwrap();
+        WholeNumber.validate(&Value::Number(huge), &path, &mut diags);
+        assert_eq!(diags.0[0].summary, "Number out of range");
+        let mut diags = Diagnostics::new();
+        let half: crate::codec::Number = "1.5".parse().unwrap();
+        WholeNumber.validate(&Value::Number(half), &path, &mut diags);
+        assert_eq!(diags.0[0].summary, "Not a whole number");
     }
 }
