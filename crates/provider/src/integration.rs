@@ -161,6 +161,24 @@ impl From<&Integration> for ListedIntegration {
     }
 }
 
+/// SEI's integration ids are numbers: a `/` or a letter in one would put
+/// another path in the URL, and SEI's own not-found would read as a wrong
+/// endpoint.
+pub struct IntegrationId;
+
+impl tfplugin::schema::Validator for IntegrationId {
+    fn validate(&self, value: &tfplugin::codec::Value, path: &tfplugin::codec::AttributePath, diags: &mut Diagnostics) {
+        let Some(s) = value.as_str() else { return };
+        if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            diags.error_at(
+                path.clone(),
+                "Invalid integration id",
+                format!("SEI's integration ids are numbers, such as \"4512\"; got {s:?}. To find an integration by its name, use `name`."),
+            );
+        }
+    }
+}
+
 /// What `status` means, for every schema that shows it.
 pub const STATUS_DOC: &str = "SEI's status: `ACTIVE` once created and after every credential update (the only value SEI's integrations API sets). Any other value was set by SEI itself and is shown as it is; the provider never changes it.";
 

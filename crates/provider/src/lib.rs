@@ -20,6 +20,7 @@ pub mod data_sources;
 pub mod ephemeral;
 pub mod integration;
 pub mod list_resources;
+pub mod names;
 pub mod provider;
 pub mod resources;
 pub mod secret;

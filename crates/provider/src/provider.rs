@@ -9,7 +9,7 @@ use url::Url;
 use tfplugin::codec::{AttributePath, Type, Value};
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::framework::{DynDataSource, DynEphemeralResource, DynResource, Provider, ProviderInfo};
-use tfplugin::schema::validators::{parse_go_duration, GoDuration, HttpUrl, IntRange};
+use tfplugin::schema::validators::{parse_go_duration, GoDuration, HttpUrl, IntRange, NoControlChars};
 use tfplugin::schema::{Attribute, Block, Schema};
 
 use crate::clients::datacenter::DataCenterClient;
@@ -53,13 +53,13 @@ pub fn provider_schema() -> Schema {
             .attr(Attribute::optional("api_key", s.clone()).sensitive().describe(
                 "SEI API key or Harness platform token (`pat.…`/`sat.…`, sent as `x-api-key`; any other key is sent as `Authorization: ApiKey`). Environment: `SEI_API_KEY`. Required at plan time, never at validate time.",
             ))
-            .attr(Attribute::optional("account_id", s.clone()).describe(
+            .attr(Attribute::optional("account_id", s.clone()).validate(NoControlChars).describe(
                 "Harness account identifier, sent as the `Harness-Account` header. Environment: `SEI_ACCOUNT_ID`.",
             ))
-            .attr(Attribute::optional("org_id", s.clone()).describe(
+            .attr(Attribute::optional("org_id", s.clone()).validate(NoControlChars).describe(
                 "Harness organization identifier, sent as the `orgIdentifier` query parameter. Environment: `SEI_ORG_ID`.",
             ))
-            .attr(Attribute::optional("project_id", s.clone()).describe(
+            .attr(Attribute::optional("project_id", s.clone()).validate(NoControlChars).describe(
                 "Harness project identifier, sent as the `projectIdentifier` query parameter. Environment: `SEI_PROJECT_ID`.",
             ))
             .attr(Attribute::optional("bitbucket_api_url", s.clone()).validate(HttpUrl).describe(format!(
@@ -146,9 +146,9 @@ pub fn resolve_provider_config(
     };
     let endpoint = text("endpoint");
     let api_key = text("api_key");
-    let account_id = text("account_id").map(|v| v.0);
-    let org_id = text("org_id").map(|v| v.0);
-    let project_id = text("project_id").map(|v| v.0);
+    let account_id = text("account_id");
+    let org_id = text("org_id");
+    let project_id = text("project_id");
     let bb_api = text("bitbucket_api_url");
     let bb_oauth = text("bitbucket_oauth_url");
     let validate = text("validate_credentials");
@@ -163,6 +163,26 @@ pub fn resolve_provider_config(
             format!("{var} (the environment fallback of {name})")
         }
     };
+    // Identifiers travel in a header and in the query string: a newline or
+    // a space there is a mistake (a trailing newline from a file), never
+    // something to send, and never an `endpoint` problem.
+    let mut identifier = |name: &str, value: Option<(String, bool)>| -> Option<String> {
+        let (v, from_config) = value?;
+        if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            diags.error_at(
+                AttributePath::attr(name),
+                "Invalid identifier",
+                format!(
+                    "{} contains whitespace or a control character (a trailing newline from a file or a heredoc?). Remove it.",
+                    source(name, from_config)
+                ),
+            );
+        }
+        Some(v)
+    };
+    let account_id = identifier("account_id", account_id);
+    let org_id = identifier("org_id", org_id);
+    let project_id = identifier("project_id", project_id);
     let mut url_of = |name: &str, value: Option<(String, bool)>, default: &str| -> Option<Url> {
         let (raw, from_config) = value.unwrap_or_else(|| (default.to_string(), true));
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -191,6 +211,21 @@ pub fn resolve_provider_config(
                     "{} carries user info (user:password@). Put credentials in api_key (SEI_API_KEY) or the credential blocks, never in a URL; host {:?}.",
                     source(name, from_config),
                     u.host_str().unwrap_or_default()
+                ),
+            );
+            return None;
+        }
+        if parsed
+            .as_ref()
+            .is_some_and(|u| u.query().is_some() || u.fragment().is_some())
+        {
+            // A query string is where tokens hide; never echo it.
+            diags.error_at(
+                AttributePath::attr(name),
+                "Invalid URL",
+                format!(
+                    "{} must be a base URL without a query string or fragment (`?…`, `#…`): the provider adds its own path and query. Credentials go in api_key (SEI_API_KEY), never in a URL.",
+                    source(name, from_config)
                 ),
             );
             return None;
@@ -318,15 +353,16 @@ pub fn resolve_provider_config(
 pub struct Services {
     pub config: ProviderConfig,
     pub sei: SeiClient,
-    /// Refresh reads of Bitbucket Cloud integrations, one call per page.
+    /// Refresh reads, list resources and name checks of every integration
+    /// type: one snapshot of the account, one call per page.
     pub records: RecordReader,
     pub bitbucket: BitbucketClient,
     pub oauth: OAuthClient,
     pub validator: CredentialValidator,
-    /// Refresh reads of Bitbucket Data Center integrations.
-    pub server_records: RecordReader,
     /// The Data Center check; each integration names its own server.
     pub datacenter: ServerValidator,
+    /// Names planned by this process, and who holds them in SEI.
+    pub names: crate::names::NameIndex,
     /// The outcome of the SEI connection check, once it is not transient.
     sei_checked: tokio::sync::Mutex<Option<Result<(), SeiError>>>,
 }
@@ -350,27 +386,25 @@ impl Services {
         let bitbucket = BitbucketClient::new(config.bitbucket_api_url.clone(), policy.clone())?;
         let oauth = OAuthClient::new(config.bitbucket_oauth_url.clone(), policy.clone())?;
         let datacenter = ServerValidator::new(DataCenterClient::new(policy)?);
-        let server_records = RecordReader::new(sei.clone(), crate::integration::SERVER_APPLICATION);
         let validator = CredentialValidator::new(bitbucket.clone());
-        let records = RecordReader::new(sei.clone(), crate::integration::APPLICATION);
+        let records = RecordReader::new(sei.clone());
         Ok(Arc::new(Services {
             config,
             records,
+            names: crate::names::NameIndex::new(),
             sei,
             bitbucket,
             oauth,
             validator,
-            server_records,
             datacenter,
             sei_checked: tokio::sync::Mutex::new(None),
         }))
     }
 
-    /// This process changed record `id`: neither refresh snapshot speaks
-    /// for it any more, whichever application it has.
+    /// This process changed record `id`: the snapshot no longer speaks for
+    /// it.
     pub fn invalidate(&self, id: &str) {
         self.records.invalidate(id);
-        self.server_records.invalidate(id);
     }
 
     /// Checks once per process that SEI answers this endpoint, key and
@@ -378,7 +412,7 @@ impl Services {
     /// anything. Concurrent callers wait for the one call; a transient
     /// failure is not kept.
     pub async fn check_sei(&self, cancel: &tokio_util::sync::CancellationToken) -> Result<(), SeiError> {
-        if self.records.answered() || self.server_records.answered() {
+        if self.records.answered() {
             // A refresh already proved the connection.
             return Ok(());
         }
@@ -439,7 +473,11 @@ impl Provider for SeiProvider {
     fn configure(&self, config: &Value) -> Result<Arc<Services>, Diagnostics> {
         let env = |k: &str| std::env::var(k).ok();
         let resolved = resolve_provider_config(config, &env)?;
-        tracing::debug!(endpoint = %resolved.endpoint, bitbucket = %resolved.bitbucket_api_url, "configuring the sei provider");
+        tracing::debug!(
+            endpoint = %crate::clients::sei::redacted(&resolved.endpoint),
+            bitbucket = %crate::clients::sei::redacted(&resolved.bitbucket_api_url),
+            "configuring the sei provider"
+        );
         Services::new(resolved).map_err(|e| Diagnostic::error("Cannot set up the API clients", e.to_string()).into())
     }
 
@@ -533,5 +571,42 @@ mod tests {
             .filter_map(|d| d.path.as_ref().map(ToString::to_string))
             .collect();
         assert_eq!(paths, ["endpoint", "max_retries", "request_timeout"]);
+    }
+
+    #[test]
+    fn identifiers_with_control_characters_fail_on_their_own_attribute() {
+        let env = |k: &str| (k == "SEI_API_KEY").then(|| "k".to_string());
+        let config = Value::object([
+            ("account_id", Value::string("acct\u{7}")),
+            ("org_id", Value::string("default\n")),
+        ]);
+        let err = resolve_provider_config(&config, &env).unwrap_err();
+        let paths: Vec<String> = err
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(ToString::to_string))
+            .collect();
+        assert!(paths.contains(&"account_id".to_string()), "{paths:?}");
+        assert!(paths.contains(&"org_id".to_string()), "{paths:?}");
+        assert!(!paths.contains(&"endpoint".to_string()), "{paths:?}");
+        let from_env = |k: &str| match k {
+            "SEI_API_KEY" => Some("k".to_string()),
+            "SEI_PROJECT_ID" => Some("proj\n".to_string()),
+            _ => None,
+        };
+        let err = resolve_provider_config(&Value::Null, &from_env).unwrap_err();
+        assert_eq!(err.0[0].path, Some(AttributePath::attr("project_id")));
+        assert!(err.0[0].detail.contains("SEI_PROJECT_ID"), "{}", err.0[0].detail);
+    }
+
+    #[test]
+    fn an_endpoint_with_a_query_is_refused_without_echoing_it() {
+        let env = |k: &str| (k == "SEI_API_KEY").then(|| "k".to_string());
+        for endpoint in ["https://sei.example/api?token=s3cret", "https://sei.example/api#s3cret"] {
+            let config = Value::object([("endpoint", Value::string(endpoint))]);
+            let err = resolve_provider_config(&config, &env).unwrap_err();
+            assert_eq!(err.0[0].path, Some(AttributePath::attr("endpoint")));
+            let text = format!("{} {}", err.0[0].summary, err.0[0].detail);
+            assert!(!text.contains("s3cret"), "{text}");
+        }
     }
 }

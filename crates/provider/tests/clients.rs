@@ -116,19 +116,39 @@ async fn sei_errors_are_typed() {
         }
         other => panic!("{other:?}"),
     }
-    let created = client.create(&satellite("bb-typed"), &cancel).await.unwrap();
-    // The same create again (a re-apply after its answer was lost) finds its
-    // own marker on the record and adopts it.
-    let again = client.create(&satellite("bb-typed"), &cancel).await.unwrap();
-    assert_eq!(again.id, created.id);
+    let created = client.create(&satellite("bb-typed"), &cancel).await.unwrap().record;
     control(&sb, reqwest::Method::DELETE, "/counters", Value::Null).await;
-    // Another create of that name (other settings, or another team's) is a
-    // conflict, never an adoption.
-    let mut other = satellite("bb-typed");
-    other.tags = vec!["42".into()];
-    match client.create(&other, &cancel).await {
-        Err(SeiError::NameConflict { name, existing_id }) => {
-            assert_eq!((name.as_str(), existing_id.as_str()), ("bb-typed", created.id.as_str()));
+    // The marker SEI stored is this call's own: the same request again,
+    // after a delete, stores another.
+    let marker =
+        |rec: &terraform_provider_sei::clients::sei::Integration| rec.metadata["terraform_create_marker"].clone();
+    let first_marker = marker(&client.get(&created.id, &cancel).await.unwrap());
+    let again = client.create(&satellite("bb-marker"), &cancel).await.unwrap().record;
+    client.delete(&again.id, &cancel).await.unwrap();
+    let recreated = client.create(&satellite("bb-marker"), &cancel).await.unwrap().record;
+    let markers = [first_marker, marker(&again), marker(&recreated)];
+    assert!(
+        markers
+            .iter()
+            .all(|m| m.as_str().is_some_and(|m| m.starts_with("create-"))),
+        "{markers:?}"
+    );
+    assert_ne!(
+        markers[1], markers[2],
+        "one configuration, two create calls, two markers"
+    );
+    control(&sb, reqwest::Method::DELETE, "/counters", Value::Null).await;
+    // The same create again, with the same key and body (another state or
+    // workspace with this configuration, or a re-apply after a crash), is a
+    // conflict that says the record carries an earlier marker: only the
+    // create call that made a record may adopt it.
+    match client.create(&satellite("BB-Typed"), &cancel).await {
+        Err(SeiError::NameConflict {
+            name,
+            existing_id,
+            earlier_marker: true,
+        }) => {
+            assert_eq!((name.as_str(), existing_id.as_str()), ("BB-Typed", created.id.as_str()));
         }
         other => panic!("{other:?}"),
     }
@@ -222,7 +242,7 @@ async fn retries_lost_responses_and_cancellation() {
     let sb = start().await;
     let cancel = CancellationToken::new();
     let client = sei(&sb, policy(5, 1000));
-    let rec = client.create(&satellite("bb-retry"), &cancel).await.unwrap();
+    let rec = client.create(&satellite("bb-retry"), &cancel).await.unwrap().record;
 
     // 3 x 429 without Retry-After, then success.
     control(
@@ -244,6 +264,8 @@ async fn retries_lost_responses_and_cancellation() {
     )
     .await;
     let adopted = client.create(&satellite("bb-lost"), &cancel).await.unwrap();
+    assert!(adopted.adopted.is_some(), "said so");
+    let adopted = adopted.record;
     let matching: Vec<_> = client
         .list(&Default::default(), &cancel)
         .await
@@ -253,6 +275,18 @@ async fn retries_lost_responses_and_cancellation() {
         .collect();
     assert_eq!(matching.len(), 1);
     assert_eq!(adopted.id, matching[0].id);
+
+    // A GET whose answer is lost past the timeout is simply sent again.
+    control(&sb, reqwest::Method::DELETE, "/counters", Value::Null).await;
+    control(
+        &sb,
+        reqwest::Method::POST,
+        "/faults",
+        json!({"method": "GET", "path": "/sei/*", "status": 503, "when": "after", "delay_ms": 3000}),
+    )
+    .await;
+    assert_eq!(client.get(&rec.id, &cancel).await.unwrap().name, "bb-retry");
+    assert_eq!(route(&counters(&sb).await, "GET /sei/api/v1/integrations/{id}"), 2);
 
     // Retries exhausted: the error says how many attempts were made.
     let few = sei(&sb, policy(2, 5000));

@@ -2,6 +2,9 @@
 //!
 //! - 429, 502, 503 and 504 and connection errors are retried; a 500 never is
 //!   (SEI answers a duplicate name with 500, and retrying cannot fix it).
+//! - An idempotent request whose answer was lost (a timeout, a reset or a
+//!   closed connection) is sent again; a create never is (its caller looks
+//!   for the record that carries its marker instead).
 //! - Full-jitter exponential backoff from 250 ms, capped at 30 s, unless the
 //!   server says `Retry-After`.
 //! - `max_retries` counts retries after the first attempt, and
@@ -48,6 +51,10 @@ pub enum TransportError {
     Timeout { attempts: u32 },
     #[error("cannot connect after {attempts} attempt(s): {message}")]
     Connect { attempts: u32, message: String },
+    /// The connection was reset or closed before an answer, on every
+    /// attempt.
+    #[error("the connection was lost before an answer, {attempts} attempt(s): {message}")]
+    Dropped { attempts: u32, message: String },
     #[error("HTTP request failed: {message}")]
     Other { message: String },
 }
@@ -97,7 +104,7 @@ pub async fn send_once(
     attempt: u32,
 ) -> Result<Response, AttemptError> {
     let (client, built) = request.timeout(timeout).build_split();
-    let request = built.map_err(|e| AttemptError::Other(describe(&e)))?;
+    let request = built.map_err(|e| AttemptError::Build(describe(&e)))?;
     let method = request.method().clone();
     let url = loggable(request.url());
     let credential = credential_label(request.headers());
@@ -116,8 +123,10 @@ pub async fn send_once(
                 AttemptError::Timeout
             } else if e.is_connect() {
                 AttemptError::Connect(describe(&e))
+            } else if e.is_builder() {
+                AttemptError::Build(describe(&e))
             } else {
-                AttemptError::Other(describe(&e))
+                AttemptError::Dropped(describe(&e))
             }
         })
         }
@@ -166,12 +175,14 @@ pub(crate) fn credential_label(headers: &reqwest::header::HeaderMap) -> String {
     "other".to_string()
 }
 
-/// A URL as logs may show it: never user info or the query string.
+/// A URL as logs may show it: never user info, the query string or the
+/// fragment.
 pub(crate) fn loggable(url: &reqwest::Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);
     u.set_query(None);
+    u.set_fragment(None);
     u.to_string()
 }
 
@@ -183,7 +194,12 @@ pub enum AttemptError {
     Timeout,
     /// Never reached the server: safe to retry anything.
     Connect(String),
-    Other(String),
+    /// Sent, then the connection was reset or closed before an answer:
+    /// maybe processed, like a timeout.
+    Dropped(String),
+    /// The request could not even be built (a header value with a control
+    /// character): retrying cannot help.
+    Build(String),
 }
 
 /// reqwest's error text without the URL's query string; our URLs never carry
@@ -201,7 +217,9 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// Sends an idempotent request under the retry policy. Returns the final
 /// response (which may still be a 429 or 503 once retries are spent) and the
-/// number of attempts made.
+/// number of attempts made. A lost answer (timeout, reset, closed
+/// connection) is retried like a 503: sending a GET, PUT, DELETE or list
+/// again gives the same result. Creates never come here (`SeiClient::create`).
 pub async fn send_idempotent(
     build: impl Fn() -> RequestBuilder,
     policy: &HttpPolicy,
@@ -211,7 +229,7 @@ pub async fn send_idempotent(
     loop {
         attempts += 1;
         let retries_left = attempts <= policy.max_retries;
-        match send_once(build(), policy.request_timeout, cancel, attempts).await {
+        let why = match send_once(build(), policy.request_timeout, cancel, attempts).await {
             Ok(resp) if is_retryable_status(resp.status()) && retries_left => {
                 let server_said = retry_after(&resp);
                 let delay = backoff_delay(attempts - 1, server_said);
@@ -224,18 +242,25 @@ pub async fn send_idempotent(
                     "retrying"
                 );
                 wait(delay, cancel).await?;
+                continue;
             }
             Ok(resp) => return Ok((resp, attempts)),
-            Err(AttemptError::Connect(message)) if retries_left => {
-                let delay = backoff_delay(attempts - 1, None);
-                tracing::debug!(error = %message, attempt = attempts, delay_ms = delay.as_millis() as u64, "connection failed; retrying");
-                wait(delay, cancel).await?;
-            }
-            Err(AttemptError::Connect(message)) => return Err(TransportError::Connect { attempts, message }),
-            Err(AttemptError::Timeout) => return Err(TransportError::Timeout { attempts }),
             Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled),
-            Err(AttemptError::Other(message)) => return Err(TransportError::Other { message }),
-        }
+            Err(AttemptError::Build(message)) => return Err(TransportError::Other { message }),
+            Err(AttemptError::Connect(message)) if !retries_left => {
+                return Err(TransportError::Connect { attempts, message })
+            }
+            Err(AttemptError::Timeout) if !retries_left => return Err(TransportError::Timeout { attempts }),
+            Err(AttemptError::Dropped(message)) if !retries_left => {
+                return Err(TransportError::Dropped { attempts, message })
+            }
+            Err(AttemptError::Connect(message)) => format!("connection failed: {message}"),
+            Err(AttemptError::Timeout) => "no answer within the request timeout".to_string(),
+            Err(AttemptError::Dropped(message)) => format!("connection lost before an answer: {message}"),
+        };
+        let delay = backoff_delay(attempts - 1, None);
+        tracing::debug!(why = %why, attempt = attempts, delay_ms = delay.as_millis() as u64, "retrying an idempotent request");
+        wait(delay, cancel).await?;
     }
 }
 

@@ -6,8 +6,10 @@
 //! the provider learns once per process what SEI holds: the first
 //! [`DIRECT_READS`] reads are single GETs (a small configuration pays
 //! nothing extra), and any read after those is answered from one snapshot of
-//! the account's integrations of that application, taken once through
-//! `POST /v1/integrations/list` at 1000 records a page.
+//! the account's integrations, of every application, taken once through
+//! `POST /v1/integrations/list` at 1000 records a page. The same snapshot
+//! answers the plan-time name check (`crate::names`), so refreshes, list
+//! resources and name checks of one process share one listing.
 //!
 //! Consistency: a plan is a point-in-time view, and the snapshot is taken
 //! during that plan's refresh. Records this process writes are marked dirty
@@ -24,6 +26,7 @@ use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
 use super::sei::{Integration, SeiClient, SeiError};
+use crate::integration::APPLICATION;
 
 /// Reads answered by their own GET before the snapshot is worth a call.
 pub const DIRECT_READS: usize = 2;
@@ -31,7 +34,6 @@ pub const DIRECT_READS: usize = 2;
 #[derive(Debug)]
 pub struct RecordReader {
     sei: SeiClient,
-    application: &'static str,
     reads: AtomicUsize,
     /// Some read succeeded: SEI took this endpoint, key and account.
     answered: std::sync::atomic::AtomicBool,
@@ -44,10 +46,9 @@ pub struct RecordReader {
 }
 
 impl RecordReader {
-    pub fn new(sei: SeiClient, application: &'static str) -> Self {
+    pub fn new(sei: SeiClient) -> Self {
         RecordReader {
             sei,
-            application,
             reads: AtomicUsize::new(0),
             answered: std::sync::atomic::AtomicBool::new(false),
             snapshot: OnceCell::new(),
@@ -71,16 +72,14 @@ impl RecordReader {
         read
     }
 
-    /// Every integration of the application, from the one snapshot a
+    /// Every integration of `application`, from the one snapshot a
     /// process takes (`terraform query` lists, then reads): one SEI call
     /// per 1000 records. Records this process changed are read again.
-    pub async fn all(&self, cancel: &CancellationToken) -> Result<Vec<Integration>, SeiError> {
-        let Some(snapshot) = self.snapshot(cancel).await else {
-            let e = self.snapshot_error.lock().ok().and_then(|e| e.clone());
-            return Err(e.unwrap_or_else(|| SeiError::Decode("the integration list could not be taken".into())));
-        };
+    pub async fn all(&self, application: &str, cancel: &CancellationToken) -> Result<Vec<Integration>, SeiError> {
+        let snapshot = self.listing(cancel).await?;
         let mut out = Vec::with_capacity(snapshot.len());
-        for rec in snapshot.values() {
+        let of_application = |rec: &Integration| rec.application.as_deref().unwrap_or(APPLICATION) == application;
+        for rec in snapshot.values().filter(|r| of_application(r)) {
             if self.is_dirty(&rec.id) {
                 match self.sei.get(&rec.id, cancel).await {
                     Ok(fresh) => out.push(fresh),
@@ -93,6 +92,19 @@ impl RecordReader {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         Ok(out)
+    }
+
+    /// The snapshot as it was listed (records this process changed since
+    /// are stale: see [`RecordReader::is_dirty`]), or why it could not be
+    /// taken.
+    pub async fn listing(&self, cancel: &CancellationToken) -> Result<&HashMap<String, Integration>, SeiError> {
+        match self.snapshot(cancel).await {
+            Some(s) => Ok(s),
+            None => {
+                let e = self.snapshot_error.lock().ok().and_then(|e| e.clone());
+                Err(e.unwrap_or_else(|| SeiError::Decode("the integration list could not be taken".into())))
+            }
+        }
     }
 
     /// Whether SEI has answered a read of this process as SEI does.
@@ -108,20 +120,20 @@ impl RecordReader {
         }
     }
 
-    fn is_dirty(&self, id: &str) -> bool {
+    /// Whether this process changed `id` since the snapshot.
+    pub fn is_dirty(&self, id: &str) -> bool {
         self.dirty.lock().map(|d| d.contains(id)).unwrap_or(true)
     }
 
     async fn snapshot(&self, cancel: &CancellationToken) -> Option<&HashMap<String, Integration>> {
         self.snapshot
             .get_or_init(|| async {
-                match self.sei.list_application(self.application, cancel).await {
+                match self.sei.list_every_application(cancel).await {
                     Ok(records) => {
                         self.answered.store(true, Ordering::Relaxed);
                         tracing::debug!(
                             records = records.len(),
-                            application = self.application,
-                            "took the refresh snapshot"
+                            "took the snapshot of the account's integrations"
                         );
                         Some(records.into_iter().map(|r| (r.id.clone(), r)).collect())
                     }

@@ -308,7 +308,14 @@ pub enum SeiError {
     #[error("{url} answered 404 without SEI's own not-found answer (HTTP 404: {message}). Check the provider's `endpoint` (SEI_ENDPOINT): it must be SEI's API base URL, for example https://app.harness.io/gateway/sei/api")]
     UnexpectedNotFound { url: String, message: String },
     #[error("an integration named {name:?} already exists (id {existing_id})")]
-    NameConflict { name: String, existing_id: String },
+    NameConflict {
+        name: String,
+        existing_id: String,
+        /// The record carries a creation marker of this provider from an
+        /// earlier create call (an interrupted apply, another state, an
+        /// older provider version): still someone else's until imported.
+        earlier_marker: bool,
+    },
     #[error("SEI's preflight check failed: {}", format_checks(.checks))]
     PreflightFailed { checks: Vec<PreflightCheck> },
     #[error("SEI refused the API key (HTTP {status}){}", suffix(.message))]
@@ -405,6 +412,50 @@ pub const LIST_PAGE_SIZE: u32 = 100;
 /// keeps metadata keys it does not know, and updates merge them back in.
 pub const CREATE_MARKER_KEY: &str = "terraform_create_marker";
 
+/// The proof that a record was made by one create call: 122 random bits,
+/// drawn for each call. Never derived from the configuration (another
+/// state, a copied directory or another workspace shares it) nor from a
+/// secret (anyone who reads the record could test guesses of it). Markers
+/// of earlier versions (an HMAC of the request) never equal a fresh one,
+/// so they prove nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateMarker(String);
+
+impl CreateMarker {
+    pub fn fresh() -> Self {
+        CreateMarker(format!("create-{}", uuid::Uuid::new_v4()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `rec` is the record this marker's create call made.
+    pub fn is_on(&self, rec: &Integration) -> bool {
+        rec.metadata.get(CREATE_MARKER_KEY).and_then(|v| v.as_str()) == Some(self.as_str())
+    }
+}
+
+/// What a create call got: the record, and why it was adopted when SEI's
+/// answer was lost or ambiguous.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub record: Integration,
+    /// `Some(why)`: the answer was ambiguous and the record was found by
+    /// this call's marker.
+    pub adopted: Option<String>,
+}
+
+impl Created {
+    fn adopted(record: Integration, why: String) -> Self {
+        tracing::info!(id = %record.id, why = %why, "the create's answer was ambiguous; adopting the record that carries this call's marker");
+        Created {
+            record,
+            adopted: Some(why),
+        }
+    }
+}
+
 /// SEI's largest page, for the refresh snapshot: its records are small.
 pub const SNAPSHOT_PAGE_SIZE: u32 = 1000;
 
@@ -475,14 +526,18 @@ impl SeiClient {
         serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))
     }
 
-    /// Creates an integration. The POST is not idempotent, so before any
-    /// retry — and after any attempt whose answer was lost — the name is
-    /// looked up, and an existing record with that name is adopted.
-    pub async fn create(&self, req: &IntegrationRequest, cancel: &CancellationToken) -> Result<Integration, SeiError> {
+    /// Creates an integration. The POST is not idempotent, so after any
+    /// answer that may hide a processed create (a 500, 502, 503 or 504, a
+    /// timeout, a reset or closed connection) the name is looked up: the
+    /// record that carries this call's marker is ours and is adopted; any
+    /// other record of that name is a name conflict, never adopted.
+    pub async fn create(&self, req: &IntegrationRequest, cancel: &CancellationToken) -> Result<Created, SeiError> {
         let mut req = req.clone();
-        let marker = self.create_marker(&req);
-        req.metadata
-            .insert(CREATE_MARKER_KEY.to_string(), serde_json::Value::String(marker.clone()));
+        let marker = CreateMarker::fresh();
+        req.metadata.insert(
+            CREATE_MARKER_KEY.to_string(),
+            serde_json::Value::String(marker.as_str().to_string()),
+        );
         let mut attempts = 0u32;
         loop {
             attempts += 1;
@@ -494,105 +549,83 @@ impl SeiClient {
                 attempts,
             )
             .await;
-            match outcome {
+            let (lost, wait_for) = match outcome {
                 Ok(resp) => {
                     let status = resp.status();
                     let wait_for = http::retry_after(&resp);
                     let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
-                    if http::is_retryable_status(status) && retries_left {
-                        // A 502/503/504 may come from a gateway after the
-                        // backend created the record.
-                        if let Some(ours) = self.own_record(&req.name, &marker, cancel).await? {
-                            tracing::info!(id = %ours.id, "create answered {status} but our record exists; adopting it");
-                            return Ok(ours);
-                        }
-                        let delay = http::backoff_delay(attempts - 1, wait_for);
-                        tracing::debug!(
-                            status = status.as_u16(),
-                            attempt = attempts,
-                            delay_ms = delay.as_millis() as u64,
-                            "create answered a retryable status and no record of ours exists; retrying the create"
-                        );
-                        http::wait(delay, cancel).await?;
-                        continue;
+                    // SEI answers a duplicate name with a generic 500, and a
+                    // gateway may answer 502/503/504 after SEI created the
+                    // record: either may hide a processed create.
+                    let ambiguous = status == StatusCode::INTERNAL_SERVER_ERROR || http::is_retryable_status(status);
+                    if !ambiguous {
+                        check_status(status, &body, attempts)?;
+                        let record = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
+                        return Ok(Created { record, adopted: None });
                     }
-                    if status == StatusCode::INTERNAL_SERVER_ERROR {
-                        // SEI answers a duplicate name with a generic 500, and
-                        // a create it processed may still answer 500.
-                        if let Some(ours) = self.own_record(&req.name, &marker, cancel).await? {
-                            tracing::info!(id = %ours.id, "create answered 500 but our record exists; adopting it");
-                            return Ok(ours);
-                        }
+                    if let Some(record) = self.own_record(&req.name, &marker, cancel).await? {
+                        return Ok(Created::adopted(record, format!("SEI answered HTTP {status}")));
                     }
-                    check_status(status, &body, attempts)?;
-                    return serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()));
+                    if status == StatusCode::INTERNAL_SERVER_ERROR || !retries_left {
+                        check_status(status, &body, attempts)?;
+                    }
+                    (format!("HTTP {status}"), wait_for)
                 }
-                Err(AttemptError::Timeout) | Err(AttemptError::Other(_)) => {
-                    // Ambiguous: the request was sent and may have worked.
-                    if let Some(ours) = self.own_record(&req.name, &marker, cancel).await? {
-                        tracing::info!(id = %ours.id, "create's answer was lost but our record exists; adopting it");
-                        return Ok(ours);
-                    }
-                    if !retries_left {
-                        return Err(TransportError::Timeout { attempts }.into());
-                    }
-                    tracing::debug!(
-                        attempt = attempts,
-                        "create's answer was lost and no record of ours exists; retrying the create"
-                    );
-                    http::wait(http::backoff_delay(attempts - 1, None), cancel).await?;
-                }
+                Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled.into()),
+                Err(AttemptError::Build(message)) => return Err(TransportError::Other { message }.into()),
                 Err(AttemptError::Connect(message)) => {
+                    // Never reached SEI: nothing to look for.
                     if !retries_left {
                         return Err(TransportError::Connect { attempts, message }.into());
                     }
-                    http::wait(http::backoff_delay(attempts - 1, None), cancel).await?;
+                    (format!("connection failed: {message}"), None)
                 }
-                Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled.into()),
-            }
+                Err(lost @ (AttemptError::Timeout | AttemptError::Dropped(_))) => {
+                    let why = match &lost {
+                        AttemptError::Dropped(m) => format!("the connection was lost before an answer ({m})"),
+                        _ => "no answer within the request timeout".to_string(),
+                    };
+                    if let Some(record) = self.own_record(&req.name, &marker, cancel).await? {
+                        return Ok(Created::adopted(record, why));
+                    }
+                    if !retries_left {
+                        return Err(match lost {
+                            AttemptError::Dropped(message) => TransportError::Dropped { attempts, message },
+                            _ => TransportError::Timeout { attempts },
+                        }
+                        .into());
+                    }
+                    (why, None)
+                }
+            };
+            let delay = http::backoff_delay(attempts - 1, wait_for);
+            tracing::debug!(
+                why = %lost,
+                attempt = attempts,
+                delay_ms = delay.as_millis() as u64,
+                "the create did not go through and no record carries this call's marker; sending it again"
+            );
+            http::wait(delay, cancel).await?;
         }
     }
 
-    /// The proof that a record came from this create: an HMAC of the
-    /// request body (credentials included) under the SEI key. Derived from
-    /// the request, so the re-apply of the same configuration after a crash
-    /// recognises its own orphan; keyed by our secrets, so no other team's
-    /// record of the same name can carry it.
-    fn create_marker(&self, req: &IntegrationRequest) -> String {
-        use hmac::{Hmac, Mac};
-        let key = match &self.auth {
-            SeiAuth::PlatformToken(k) | SeiAuth::ApiKey(k) => k.expose().as_bytes(),
-        };
-        let body = serde_json::to_vec(req).unwrap_or_default();
-        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else {
-            // HMAC takes keys of any length.
-            return String::new();
-        };
-        mac.update(b"sei-create-marker-v1");
-        mac.update(&body);
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// After an ambiguous create: our own record with this name (adopt it),
-    /// `None` (nothing was created), or a name conflict with someone else's
-    /// record, which is never adopted: a later replace would delete it.
+    /// After an ambiguous create: the record this call made (it carries
+    /// `marker`), `None` (nothing was created), or a name conflict with a
+    /// record this call did not make, which is never adopted: a later
+    /// replace or destroy would delete someone else's integration.
     async fn own_record(
         &self,
         name: &str,
-        marker: &str,
+        marker: &CreateMarker,
         cancel: &CancellationToken,
     ) -> Result<Option<Integration>, SeiError> {
         match self.find_by_name(name, None, cancel).await? {
             None => Ok(None),
-            Some(rec)
-                if !marker.is_empty()
-                    && rec.metadata.get(CREATE_MARKER_KEY).and_then(|v| v.as_str()) == Some(marker) =>
-            {
-                Ok(Some(rec))
-            }
+            Some(rec) if marker.is_on(&rec) => Ok(Some(rec)),
             Some(other) => Err(SeiError::NameConflict {
                 name: name.trim().to_string(),
-                existing_id: other.id,
+                existing_id: other.id.clone(),
+                earlier_marker: other.metadata.contains_key(CREATE_MARKER_KEY),
             }),
         }
     }
@@ -610,6 +643,16 @@ impl SeiClient {
                 id: id.to_string(),
                 message: error_message(&body, status),
             });
+        }
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // A rename onto a name another record holds is SEI's generic 500.
+            if let Some(other) = self.find_by_name(&req.name, None, cancel).await?.filter(|r| r.id != id) {
+                return Err(SeiError::NameConflict {
+                    name: other.name.clone(),
+                    existing_id: other.id.clone(),
+                    earlier_marker: other.metadata.contains_key(CREATE_MARKER_KEY),
+                });
+            }
         }
         check_status(status, &body, attempts)
     }
@@ -686,6 +729,13 @@ impl SeiClient {
         self.list_pages(&f, SNAPSHOT_PAGE_SIZE, cancel).await
     }
 
+    /// Every integration in the account, of every application (names are
+    /// unique across them), at SEI's largest page.
+    pub async fn list_every_application(&self, cancel: &CancellationToken) -> Result<Vec<Integration>, SeiError> {
+        self.list_pages(&serde_json::Map::new(), SNAPSHOT_PAGE_SIZE, cancel)
+            .await
+    }
+
     /// Pages through `POST /list` until a page is empty or says it is the
     /// last (SEI's `has_next` is true on a full last page), de-duplicating
     /// by id.
@@ -715,9 +765,10 @@ impl SeiClient {
         Ok(out)
     }
 
-    /// The record with exactly this (trimmed) name, of `application` or of
-    /// any. SEI's name filter matches substrings, so the exact comparison
-    /// happens here. Names are unique across applications, so a name
+    /// The record with this (trimmed) name, of `application` or of any: the
+    /// exact name, else the one that differs only in case (SEI's names are
+    /// unique ignoring case). SEI's name filter matches substrings, so the
+    /// comparison happens here. Names are unique across applications, so a name
     /// conflict looks in all of them.
     pub async fn find_by_name(
         &self,
@@ -731,7 +782,15 @@ impl SeiClient {
             name_contains: Some(wanted.to_string()),
             tag_ids: Vec::new(),
         };
-        Ok(self.list(&filter, cancel).await?.into_iter().find(|i| i.name == wanted))
+        let found = self.list(&filter, cancel).await?;
+        // SEI's names are unique ignoring case; an exact match wins.
+        let exact = found.iter().position(|i| i.name == wanted);
+        let folded = || {
+            found
+                .iter()
+                .position(|i| i.name.to_lowercase() == wanted.to_lowercase())
+        };
+        Ok(exact.or_else(folded).map(|at| found[at].clone()))
     }
 }
 
@@ -847,6 +906,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_create_call_draws_its_own_marker_from_no_input() {
+        // `CreateMarker::fresh` takes nothing: not the request, not the SEI
+        // key, not a Bitbucket secret, so a record's marker reveals nothing
+        // and no other state can reproduce it.
+        let markers: HashSet<String> = (0..1000).map(|_| CreateMarker::fresh().as_str().to_string()).collect();
+        assert_eq!(
+            markers.len(),
+            1000,
+            "two creates of one configuration never share a marker"
+        );
+        let marker = CreateMarker::fresh();
+        let mut rec = Integration::default();
+        assert!(!marker.is_on(&rec));
+        rec.metadata
+            .insert(CREATE_MARKER_KEY.into(), serde_json::json!(marker.as_str()));
+        assert!(marker.is_on(&rec));
+        assert!(
+            !CreateMarker::fresh().is_on(&rec),
+            "another call's marker proves nothing"
+        );
+        // A marker written by an earlier version (an HMAC of the request)
+        // is no proof for any call.
+        rec.metadata
+            .insert(CREATE_MARKER_KEY.into(), serde_json::json!("9f".repeat(32)));
+        assert!(!CreateMarker::fresh().is_on(&rec));
+    }
+
+    #[test]
     fn only_seis_own_not_found_for_that_id_means_gone() {
         let own = r#"{"status":404,"error":"Not Found","message":"Could not find integration id=4512 for company=acme","path":"/v1/integrations/4512"}"#;
         assert!(is_sei_not_found(own, "4512"));
@@ -861,7 +948,7 @@ mod tests {
 
     #[test]
     fn urls_in_messages_lose_user_info_and_query() {
-        let u = Url::parse("https://admin:pass@sei.example/api/v1/integrations/1?projectIdentifier=p").unwrap();
+        let u = Url::parse("https://admin:pass@sei.example/api/v1/integrations/1?projectIdentifier=p#token").unwrap();
         assert_eq!(redacted(&u), "https://sei.example/api/v1/integrations/1");
     }
 

@@ -15,7 +15,7 @@ use crate::provider::{Ctx, Services};
 
 pub fn schema() -> Schema {
     let block = Block::new("Reads one SEI Bitbucket integration (Cloud or Data Center), by `id` or by `name`. Credentials are not readable: SEI never returns them.")
-        .attr(Attribute::optional_computed("id", Type::String).describe("The integration id. Exactly one of `id` and `name`."))
+        .attr(Attribute::optional_computed("id", Type::String).validate(crate::integration::IntegrationId).describe("The integration id. Exactly one of `id` and `name`."))
         .attr(Attribute::optional_computed("name", Type::String).describe("The exact integration name. Exactly one of `id` and `name`."))
         .attr(Attribute::optional_computed("application", Type::String).validate(OneOf(APPLICATIONS)).describe("`bitbucket` (Bitbucket Cloud, the default) or `bitbucket_server` (Data Center). A record of the other application is not found."));
     Schema::new(0, record_attributes(block, false))

@@ -21,7 +21,7 @@ impl ListResource<Services> for BitbucketIntegrationList {
     }
 
     async fn list(&self, ctx: &Ctx, config: ListConfig, diags: &mut Diagnostics) -> Vec<Listed<IntegrationModel>> {
-        matching(ctx, &ctx.services.records, &config, diags)
+        matching(ctx, crate::integration::APPLICATION, &config, diags)
             .await
             .iter()
             .map(|rec| Listed {

@@ -27,7 +27,7 @@ impl ListResource<Services> for BitbucketServerIntegrationList {
         config: ListConfig,
         diags: &mut Diagnostics,
     ) -> Vec<Listed<ServerIntegrationModel>> {
-        matching(ctx, &ctx.services.server_records, &config, diags)
+        matching(ctx, crate::integration::SERVER_APPLICATION, &config, diags)
             .await
             .iter()
             .map(|rec| Listed {

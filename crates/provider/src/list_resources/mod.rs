@@ -3,7 +3,7 @@
 //! identity and name, so Terraform can import them and write their config.
 //!
 //! Both read the refresh snapshot ([`crate::clients::records`]): one SEI call
-//! per 1000 records of the application, shared with the reads that follow.
+//! per 1000 records of the account, shared with the reads that follow.
 
 mod bitbucket_integration;
 mod bitbucket_server_integration;
@@ -20,7 +20,6 @@ use tfplugin::{Model, Val};
 pub use bitbucket_integration::BitbucketIntegrationList;
 pub use bitbucket_server_integration::BitbucketServerIntegrationList;
 
-use crate::clients::records::RecordReader;
 use crate::clients::sei::Integration;
 use crate::provider::{Ctx, Services};
 
@@ -56,9 +55,9 @@ fn schema(what: &str) -> Schema {
     )
 }
 
-/// The records of `reader`'s application that match the filters.
-async fn matching(ctx: &Ctx, reader: &RecordReader, config: &ListConfig, diags: &mut Diagnostics) -> Vec<Integration> {
-    let records = match reader.all(&ctx.cancel).await {
+/// The records of `application` that match the filters.
+async fn matching(ctx: &Ctx, application: &str, config: &ListConfig, diags: &mut Diagnostics) -> Vec<Integration> {
+    let records = match ctx.services.records.all(application, &ctx.cancel).await {
         Ok(r) => r,
         Err(e) => {
             diags.push(Diagnostic::error("Cannot list integrations", e.to_string()));

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use tfplugin::codec::{AttributePath, Number, Type};
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::framework::{Plan, Resource};
-use tfplugin::schema::validators::{NoControlChars, OneOf, StringLength, WholeNumber};
+use tfplugin::schema::validators::{EachString, NoControlChars, OneOf, StringLength, WholeNumber};
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
@@ -203,6 +203,7 @@ pub fn schema() -> Schema {
     )
     .attr(
         Attribute::optional("required_scopes", strings.clone())
+            .validate(EachString { check: crate::validate::scopes::check_scope_name })
             .describe("Scopes the credential must hold, in Bitbucket's naming for its kind. Default: what SEI ingestion needs (`read:user:bitbucket`, `read:workspace:bitbucket`, `read:project:bitbucket`, `read:repository:bitbucket`, `read:pullrequest:bitbucket` for API tokens; `account`, `team`, `project`, `repository`, `pullrequest` for App Passwords)."),
     )
     .attr(Attribute::computed("account_id", Type::String).describe("The Atlassian account id."))

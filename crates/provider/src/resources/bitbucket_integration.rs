@@ -63,7 +63,7 @@ pub fn schema() -> Schema {
     let block = Block::new("An SEI integration of application `bitbucket` (Bitbucket Cloud). Every credential is checked live against Bitbucket at plan time; SEI never returns credentials, so they are re-sent only when they change or `credentials_version` is bumped.")
         .attr(Attribute::computed("id", Type::String).modify(PlanModifier::UseStateForUnknown).describe("SEI's integration id, a numeric string."))
         .attr(Attribute::required("name", Type::String).validate(StringLength { min: 1, max: 50 }).validate(NoSurroundingSpace).validate(NoControlChars).describe("Unique within the SEI account; at most 50 characters."))
-        .attr(Attribute::optional_computed("description", Type::String).validate(StringLength { min: 0, max: 140 }).describe("At most 140 characters. SEI cannot clear a description: removing it from configuration keeps SEI's value."))
+        .attr(Attribute::optional_computed("description", Type::String).validate(StringLength { min: 0, max: 140 }).validate(NoControlChars).describe("At most 140 characters. SEI cannot clear a description: removing it from configuration keeps SEI's value."))
         .attr(Attribute::optional_computed("url", Type::String).validate(HttpUrl).modify(PlanModifier::Default(Value::string(DEFAULT_URL))).describe("Bitbucket's URL. SEI applies a change only together with credentials, so a change re-sends them, or replaces the integration when there are none to send. Default: `https://bitbucket.org`."))
         .attr(Attribute::optional_computed("tags", strings.clone()).validate(EachString { check: check_tag_id }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("SEI tag ids."))
         .attr(Attribute::optional_computed("repositories", strings).validate(EachString { check: check_repository }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("`workspace/repo` names to ingest; empty means all repositories. Every credential must see every one."))
@@ -72,7 +72,7 @@ pub fn schema() -> Schema {
         .attr(flag("fetch_pr_reviews", true, "Ingest pull-request reviews."))
         .attr(flag("fetch_commit_files", false, "Ingest per-file commit statistics."))
         .attr(Attribute::optional("credentials_version", Type::Number).validate(WholeNumber).describe("Bump to re-send the credentials (rotation, re-authentication)."))
-        .attr(Attribute::optional("oauth_code_wo", Type::String).sensitive().write_only().describe("A Bitbucket authorization code for SEI's OAuth consumer. Single use and write-only: sent on create, and again only when `credentials_version` changes from one value to another."))
+        .attr(Attribute::optional("oauth_code_wo", Type::String).sensitive().write_only().validate(StringLength { min: 1, max: 4096 }).describe("A Bitbucket authorization code for SEI's OAuth consumer. Single use and write-only: sent on create, and again only when `credentials_version` changes from one value to another."))
         .attr(Attribute::optional_computed("satellite", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("An on-premises SEI satellite ingests; no credentials are sent. Default: `false`."))
         .attr(Attribute::optional_computed("skip_preflight", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("Skip SEI's server-side connection check at create. Default: `false`."))
         .attr(Attribute::optional_computed("start_ingestion", Type::Bool).modify(PlanModifier::Default(Value::Bool(true))).describe("Start ingesting at create. Going from `false` to `true` later resumes ingestion. Default: `true`."))
@@ -389,8 +389,15 @@ impl Resource<Services> for BitbucketIntegrationResource {
                 "This plan sends SEI no credentials, so it goes on; SEI's ingestion with them will fail until they are fixed and credentials_version is bumped.",
             )
         });
+        lifecycle::check_name(
+            ctx,
+            plan.prior.as_ref().map(|p| &p.record),
+            &plan.config.record.name,
+            &mut plan.private,
+            &mut plan.diags,
+        )
+        .await;
         let Some(prior) = &plan.prior else {
-            lifecycle::check_sei_before_create(ctx, &mut plan.diags).await;
             plan.planned.record.description = plan.config.record.description.clone();
             plan.planned.record.authentication = plan.config.authentication_for();
             return;

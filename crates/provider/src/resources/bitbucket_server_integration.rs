@@ -104,7 +104,7 @@ pub fn schema() -> Schema {
     let block = Block::new("An SEI integration of application `bitbucket_server`: a self-hosted Bitbucket Data Center (or Server). The credential is checked live against the server at plan time, from the machine running Terraform, unless `satellite` is set.")
         .attr(Attribute::computed("id", Type::String).modify(PlanModifier::UseStateForUnknown).describe("SEI's integration id, a numeric string."))
         .attr(Attribute::required("name", Type::String).validate(StringLength { min: 1, max: 50 }).validate(NoSurroundingSpace).validate(NoControlChars).describe("Unique within the SEI account; at most 50 characters."))
-        .attr(Attribute::optional_computed("description", Type::String).validate(StringLength { min: 0, max: 140 }).describe("At most 140 characters. SEI cannot clear a description: removing it from configuration keeps SEI's value."))
+        .attr(Attribute::optional_computed("description", Type::String).validate(StringLength { min: 0, max: 140 }).validate(NoControlChars).describe("At most 140 characters. SEI cannot clear a description: removing it from configuration keeps SEI's value."))
         .attr(Attribute::required("url", Type::String).validate(HttpUrl).validate(ServerUrl).describe("The server's base URL, with any context path, without a trailing `/` and without `/rest`. SEI applies a change only together with credentials, so a change re-sends them, or replaces a satellite integration."))
         .attr(Attribute::optional_computed("tags", strings.clone()).validate(EachString { check: check_tag_id }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("SEI tag ids."))
         .attr(Attribute::optional_computed("projects", strings.clone()).validate(EachString { check: check_project }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("Project **names** (not keys) to ingest, as SEI filters them (case-insensitive); empty means all."))
@@ -337,8 +337,15 @@ impl Resource<Services> for BitbucketServerIntegrationResource {
         if plan.planned.is_satellite() {
             version = Val::Null;
         }
+        lifecycle::check_name(
+            ctx,
+            plan.prior.as_ref().map(|p| &p.record),
+            &plan.config.record.name,
+            &mut plan.private,
+            &mut plan.diags,
+        )
+        .await;
         let Some(prior) = &plan.prior else {
-            lifecycle::check_sei_before_create(ctx, &mut plan.diags).await;
             plan.planned.record.description = plan.config.record.description.clone();
             plan.planned.record.authentication = plan.config.authentication_for();
             plan.planned.server_version = version;
@@ -446,7 +453,7 @@ impl Resource<Services> for BitbucketServerIntegrationResource {
             }
         };
         let name = state.record.name.as_deref().unwrap_or_default().to_string();
-        match lifecycle::refresh(ctx, &ctx.services.server_records, &id, &name, diags).await {
+        match lifecycle::refresh(ctx, &ctx.services.records, &id, &name, diags).await {
             Refreshed::Found(rec) => Some(state.with_record(&rec)),
             Refreshed::Gone => None,
             Refreshed::Failed => Some(state),

@@ -6,11 +6,14 @@
 
 use tfplugin::codec::AttributePath;
 use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::Val;
 
-use super::sei_error;
+use super::{name_conflict_detail, sei_error};
 use crate::clients::records::RecordReader;
 use crate::clients::sei::{Integration, IntegrationRequest};
 use crate::clients::SeiError;
+use crate::integration::IntegrationRecord;
+use crate::names::{Claimant, NameTaken};
 use crate::provider::Ctx;
 
 /// Which resource manages which SEI application, for messages.
@@ -59,6 +62,91 @@ pub(crate) async fn check_sei_before_create(ctx: &Ctx, diags: &mut Diagnostics) 
     }
 }
 
+fn rename_conflict_detail(held: &str, id: &str, wanted: &str) -> String {
+    format!("SEI already holds integration {id}, named {held:?}, and SEI names are unique per account, ignoring case, so this integration cannot be renamed to {wanted:?}. Choose another name, or rename or delete integration {id} first.")
+}
+
+/// The key of the private data that names the record a plan was made for.
+/// Terraform plans a replacement twice, the second time as a create with no
+/// prior state but with the first plan's private data: this is how that
+/// create knows the name it plans is held by the record it replaces.
+const PRIVATE_RECORD: &str = "record";
+
+fn private_map(private: &[u8]) -> serde_json::Map<String, serde_json::Value> {
+    serde_json::from_slice(private).unwrap_or_default()
+}
+
+/// Checks at plan that the name a create or a rename plans is free: not
+/// held in SEI by another record (ignoring case, as SEI compares), and not
+/// planned by another resource of this configuration. A create also proves
+/// the SEI connection this way, before apply writes anything.
+pub(crate) async fn check_name(
+    ctx: &Ctx,
+    prior: Option<&IntegrationRecord>,
+    name: &Val<String>,
+    private: &mut Vec<u8>,
+    diags: &mut Diagnostics,
+) {
+    let mut data = private_map(private);
+    let claimant = match prior {
+        Some(prior) => {
+            let Some(id) = prior.id.known().filter(|id| !id.is_empty()) else {
+                return;
+            };
+            data.insert(PRIVATE_RECORD.into(), serde_json::Value::String(id.clone()));
+            *private = serde_json::to_vec(&data).unwrap_or_default();
+            let unchanged = match (prior.name.known(), name.known()) {
+                (Some(a), Some(b)) => a.trim().to_lowercase() == b.trim().to_lowercase(),
+                _ => true,
+            };
+            if unchanged {
+                return;
+            }
+            Claimant::Record(id.clone())
+        }
+        None => match data.get(PRIVATE_RECORD).and_then(|v| v.as_str()) {
+            Some(replaced) => Claimant::Record(replaced.to_string()),
+            None => Claimant::new_resource(),
+        },
+    };
+    if diags.has_errors() {
+        // One problem at a time: no SEI call before the credentials are good.
+        return;
+    }
+    let Some(wanted) = name.known() else {
+        if prior.is_none() {
+            check_sei_before_create(ctx, diags).await;
+        }
+        return;
+    };
+    let path = AttributePath::attr("name");
+    match ctx.services.names.check(&ctx.services.records, wanted, &claimant, &ctx.cancel).await {
+        Ok(None) => {}
+        Ok(Some(NameTaken::InSei {
+            id,
+            name: held,
+            earlier_marker,
+        })) => {
+            let detail = if prior.is_none() {
+                name_conflict_detail(&held, &id, earlier_marker)
+            } else {
+                rename_conflict_detail(&held, &id, wanted)
+            };
+            diags.error_at(path, "Integration name already taken", detail);
+        }
+        Ok(Some(NameTaken::InConfiguration)) => diags.error_at(
+            path,
+            "Duplicate integration name",
+            format!("Another integration resource in this configuration also plans the name {wanted:?}. SEI names are unique per account, ignoring case, so only one of them could be created. Give each integration its own name."),
+        ),
+        Err(e @ (SeiError::RateLimited { .. } | SeiError::Server { .. })) => diags.push(Diagnostic::warning(
+            "Could not check the integration name",
+            format!("{e}. The plan goes on; if the name is taken, the apply will say so."),
+        )),
+        Err(e) => diags.push(sei_error(ctx, "SEI refuses this provider configuration", &e, None)),
+    }
+}
+
 /// `description = ""` while SEI holds a description it cannot clear: an
 /// error at plan, never a change apply cannot make.
 pub(crate) fn refuse_uncleared_description(prior: Option<&str>, configured: Option<&str>, diags: &mut Diagnostics) {
@@ -83,8 +171,18 @@ pub(crate) async fn create(ctx: &Ctx, body: &IntegrationRequest, diags: &mut Dia
             return None;
         }
     };
-    ctx.services.invalidate(&created.id);
-    match sei.get(&created.id, &ctx.cancel).await {
+    let id = created.record.id.clone();
+    ctx.services.invalidate(&id);
+    if let Some(why) = &created.adopted {
+        diags.push(Diagnostic::warning(
+            "Adopted the integration this create made",
+            format!(
+                "The answer to the create of {:?} was lost or ambiguous ({why}). SEI holds integration {id} with the creation marker of this very create call, so it is the record this apply made, and it is now in state. Nothing else was created.",
+                created.record.name
+            ),
+        ));
+    }
+    match sei.get(&id, &ctx.cancel).await {
         Ok(rec) => Some(rec),
         Err(e) => {
             // Created but unreadable: keep what we know, so Terraform tracks
@@ -95,7 +193,7 @@ pub(crate) async fn create(ctx: &Ctx, body: &IntegrationRequest, diags: &mut Dia
                 &e,
                 None,
             ));
-            Some(created)
+            Some(created.record)
         }
     }
 }
@@ -124,9 +222,20 @@ pub(crate) async fn update(
     ctx.services.invalidate(id);
     let request = body(&current).map_err(|e| diags.extend(e)).ok()?;
     if let Some(request) = request {
-        if let Err(e) = sei.update(id, &request, &ctx.cancel).await {
-            diags.push(sei_error(ctx, "Cannot update the integration", &e, None));
-            return None;
+        match sei.update(id, &request, &ctx.cancel).await {
+            Ok(()) => {}
+            Err(SeiError::NameConflict { name, existing_id, .. }) => {
+                diags.error_at(
+                    AttributePath::attr("name"),
+                    "Integration name already taken",
+                    rename_conflict_detail(&name, &existing_id, &request.name),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.push(sei_error(ctx, "Cannot update the integration", &e, None));
+                return None;
+            }
         }
     }
     match sei.get(id, &ctx.cancel).await {
@@ -183,36 +292,103 @@ pub(crate) async fn refresh(
     }
 }
 
+/// What an import id asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum ImportTarget {
+    Id(String),
+    Name(String),
+}
+
+/// Reads an import id, `4512` or `name:bb-prod`, saying what is wrong with
+/// one that is neither and how to write it.
+fn import_target(id: &str, kind: &Kind) -> Result<ImportTarget, Diagnostic> {
+    let invalid = |why: String| Diagnostic::error("Invalid import id", why);
+    let example = kind.example_name;
+    if !id.is_empty() && id.len() <= 19 && id.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(ImportTarget::Id(id.to_string()));
+    }
+    let prefix = id.get(..5).filter(|p| p.eq_ignore_ascii_case("name:"));
+    let Some(raw) = prefix.map(|_| &id[5..]) else {
+        let lower = id.to_ascii_lowercase();
+        let hint = if lower.starts_with("name=") || lower.starts_with("name ") || lower.starts_with("name/") {
+            format!(" To import by name, write a colon: `name:{}`.", id[5..].trim())
+        } else if id.trim() != id && id.trim().bytes().all(|b| b.is_ascii_digit()) && !id.trim().is_empty() {
+            format!(" Remove the spaces: `{}`.", id.trim())
+        } else {
+            String::new()
+        };
+        return Err(invalid(format!(
+            "Import by numeric id (`4512`) or by name (`name:{example}`); got {id:?}.{hint}"
+        )));
+    };
+    let name = raw.trim();
+    let unquoted = name.trim_matches(|c| c == '"' || c == '\'');
+    if name.is_empty() {
+        return Err(invalid(format!(
+            "`name:` needs the integration's name after the colon, such as `name:{example}`."
+        )));
+    }
+    if unquoted != name {
+        return Err(invalid(format!(
+            "Write the name without quotes: `name:{unquoted}` (quote the whole id in the shell if it has spaces)."
+        )));
+    }
+    if name.chars().count() > 50 {
+        return Err(invalid(format!(
+            "SEI names have at most 50 characters, so no integration is named {name:?}; check the name."
+        )));
+    }
+    Ok(ImportTarget::Name(name.to_string()))
+}
+
+/// The names of the account's integrations nearest to `name`, for a
+/// "did you mean" after a name that is not found.
+async fn nearest_names(ctx: &Ctx, kind: &Kind, name: &str) -> String {
+    let Ok(records) = ctx.services.records.all(kind.application, &ctx.cancel).await else {
+        return String::new();
+    };
+    let mut near: Vec<(usize, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                strsim::levenshtein(&r.name.to_lowercase(), &name.to_lowercase()),
+                r.name.as_str(),
+            )
+        })
+        .filter(|(d, _)| *d <= 3)
+        .collect();
+    near.sort();
+    match near.first() {
+        Some((_, n)) => format!(" Did you mean `name:{n}`?"),
+        None => String::new(),
+    }
+}
+
 /// The record an import id names: `4512` or `name:bb-prod`, of this
 /// resource's application.
 pub(crate) async fn import(ctx: &Ctx, kind: &Kind, id: &str, diags: &mut Diagnostics) -> Option<Integration> {
     let sei = &ctx.services.sei;
-    let found = if let Some(name) = id.strip_prefix("name:") {
-        match sei.find_by_name(name, None, &ctx.cancel).await {
+    let found = match import_target(id, kind) {
+        Err(d) => Err(d),
+        Ok(ImportTarget::Name(name)) => match sei.find_by_name(&name, None, &ctx.cancel).await {
             Ok(Some(rec)) => Ok(rec),
             Ok(None) => Err(Diagnostic::error(
                 "No such integration",
-                format!("SEI has no integration named {:?} in this account.", name.trim()),
+                format!(
+                    "SEI has no integration named {name:?} in this account.{}",
+                    nearest_names(ctx, kind, &name).await
+                ),
             )),
             Err(e) => Err(sei_error(ctx, "Cannot look the integration up", &e, None)),
-        }
-    } else if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) {
-        match sei.get(id, &ctx.cancel).await {
+        },
+        Ok(ImportTarget::Id(id)) => match sei.get(&id, &ctx.cancel).await {
             Ok(rec) => Ok(rec),
             Err(SeiError::NotFound { .. }) => Err(Diagnostic::error(
                 "No such integration",
                 format!("SEI has no integration with id {id} in this account."),
             )),
             Err(e) => Err(sei_error(ctx, "Cannot read the integration", &e, None)),
-        }
-    } else {
-        Err(Diagnostic::error(
-            "Invalid import id",
-            format!(
-                "Import by numeric id (`4512`) or by name (`name:{}`); got {id:?}.",
-                kind.example_name
-            ),
-        ))
+        },
     };
     let rec = match found {
         Ok(r) => r,
@@ -235,4 +411,35 @@ pub(crate) async fn import(ctx: &Ctx, kind: &Kind, id: &str, diags: &mut Diagnos
         return None;
     }
     Some(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(id: &str) -> Result<ImportTarget, String> {
+        import_target(id, &CLOUD).map_err(|d| d.detail)
+    }
+
+    #[test]
+    fn import_ids_that_are_almost_right_say_how_to_write_them() {
+        assert_eq!(target("4512"), Ok(ImportTarget::Id("4512".into())));
+        assert_eq!(target("name:bb-prod"), Ok(ImportTarget::Name("bb-prod".into())));
+        assert_eq!(target("Name: bb-prod "), Ok(ImportTarget::Name("bb-prod".into())));
+        let cases = [
+            ("name=bb-prod", "`name:bb-prod`"),
+            ("name:", "needs the integration's name after the colon"),
+            ("name:   ", "needs the integration's name after the colon"),
+            ("name:\"bb-prod\"", "without quotes: `name:bb-prod`"),
+            (" 4512", "Remove the spaces: `4512`"),
+            ("45/12", "Import by numeric id"),
+        ];
+        for (id, hint) in cases {
+            let err = target(id).unwrap_err();
+            assert!(err.contains(hint), "{id:?}: {err}");
+        }
+        assert!(target(&format!("name:{}", "x".repeat(51)))
+            .unwrap_err()
+            .contains("at most 50"));
+    }
 }

@@ -99,9 +99,11 @@ pub(crate) fn sei_error(
 ) -> Diagnostic {
     let config = &ctx.services.config;
     let detail = match e {
-        SeiError::NameConflict { name, existing_id } => format!(
-            "An integration named {name:?} already exists in SEI, with id {existing_id}, and SEI names are unique per account. To manage that integration with this resource, import it with an import block:\n\n  import {{\n    to = <this resource's address>\n    id = \"{existing_id}\"\n  }}\n\nor on the command line: terraform import <this resource's address> {existing_id}. Otherwise choose another name. If this create replaces an integration under create_before_destroy, the replacement cannot take the old name while the old record exists: give it a new name, or drop create_before_destroy."
-        ),
+        SeiError::NameConflict {
+            name,
+            existing_id,
+            earlier_marker,
+        } => name_conflict_detail(name, existing_id, *earlier_marker),
         SeiError::PreflightFailed { checks } => {
             let lines: Vec<String> = checks.iter().map(|c| format!("- {}: {}", c.name, c.error)).collect();
             format!(
@@ -129,6 +131,22 @@ pub(crate) fn sei_error(
         Some(p) => d.at(p),
         None => d,
     }
+}
+
+/// Why a name is taken and what to do, at plan and at apply alike. The
+/// provider never adopts a record it cannot prove this create call made, so
+/// the way to manage an existing record is an import, said with the id.
+pub(crate) fn name_conflict_detail(name: &str, existing_id: &str, earlier_marker: bool) -> String {
+    let whose = if earlier_marker {
+        format!(
+            "It carries this provider's creation marker from an earlier create call: an apply that was interrupted before Terraform saved its state, or another Terraform state, directory or workspace with the same configuration. The provider adopts a record only when it can prove that the create call in progress made it, so it adopts nothing here. If integration {existing_id} is this configuration's, import it"
+        )
+    } else {
+        format!("SEI names are unique per account, ignoring case. To manage integration {existing_id} with this resource, import it")
+    };
+    format!(
+        "An integration named {name:?} already exists in SEI, with id {existing_id}. {whose} with an import block:\n\n  import {{\n    to = <this resource's address>\n    id = \"{existing_id}\"\n  }}\n\nor on the command line: terraform import <this resource's address> {existing_id}. Otherwise choose another name. If this create replaces an integration under create_before_destroy, the replacement cannot take the old name while the old record exists: give it a new name, or drop create_before_destroy."
+    )
 }
 
 /// The check's errors as warnings, for an object this plan sends no

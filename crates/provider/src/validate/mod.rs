@@ -13,7 +13,7 @@
 
 mod cache;
 pub mod datacenter;
-mod scopes;
+pub(crate) mod scopes;
 
 use std::collections::BTreeSet;
 

@@ -19,6 +19,87 @@ pub fn default_required_scopes(auth: AuthType) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
+/// Bitbucket's legacy scope names (App Passwords, OAuth consumers, access
+/// tokens).
+const LEGACY_SCOPES: &[&str] = &[
+    "account",
+    "account:write",
+    "email",
+    "team",
+    "team:write",
+    "project",
+    "project:write",
+    "project:admin",
+    "repository",
+    "repository:write",
+    "repository:admin",
+    "repository:delete",
+    "pullrequest",
+    "pullrequest:write",
+    "issue",
+    "issue:write",
+    "wiki",
+    "snippet",
+    "snippet:write",
+    "webhook",
+    "pipeline",
+    "pipeline:write",
+    "pipeline:variable",
+    "runner",
+    "runner:write",
+];
+
+/// The resources of API-token scopes, `{read|write|admin|delete}:{resource}:bitbucket`.
+const TOKEN_RESOURCES: &[&str] = &[
+    "repository",
+    "pullrequest",
+    "project",
+    "workspace",
+    "user",
+    "pipeline",
+    "runner",
+    "issue",
+    "webhook",
+    "snippet",
+    "ssh-key",
+    "gpg-key",
+    "permission",
+];
+
+fn is_known_scope(scope: &str) -> bool {
+    if LEGACY_SCOPES.contains(&scope) || matches!(scope, "read:account" | "read:me") {
+        return true;
+    }
+    let mut parts = scope.split(':');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("read" | "write" | "admin" | "delete"), Some(resource), Some("bitbucket"), None)
+            if TOKEN_RESOURCES.contains(&resource)
+    )
+}
+
+/// A scope name Bitbucket knows, or why not, with the nearest known name: a
+/// typo'd scope can never be granted, so the check would fail for ever.
+pub fn check_scope_name(scope: &str) -> Result<(), String> {
+    if is_known_scope(scope) {
+        return Ok(());
+    }
+    let known = LEGACY_SCOPES.iter().map(|s| s.to_string()).chain(
+        ["read", "write", "admin", "delete"]
+            .iter()
+            .flat_map(|level| TOKEN_RESOURCES.iter().map(move |r| format!("{level}:{r}:bitbucket"))),
+    );
+    let nearest = known
+        .map(|k| (strsim::levenshtein(&k, scope), k))
+        .min()
+        .filter(|(distance, _)| *distance <= 3)
+        .map(|(_, k)| format!(" Did you mean {k:?}?"))
+        .unwrap_or_default();
+    Err(format!(
+        "{scope:?} is not a Bitbucket scope: API tokens use `read:repository:bitbucket` and the like, App Passwords `repository` and the like.{nearest}"
+    ))
+}
+
 /// Required scopes the grant does not cover, in the order required.
 ///
 /// API-token scopes are checked literally: Atlassian documents that write
@@ -45,6 +126,23 @@ fn covers(granted: &[String], wanted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_scope_names_are_refused_with_the_nearest_one() {
+        for ok in [
+            "read:repository:bitbucket",
+            "repository",
+            "pullrequest:write",
+            "read:me",
+            "delete:ssh-key:bitbucket",
+        ] {
+            assert_eq!(check_scope_name(ok), Ok(()), "{ok}");
+        }
+        let err = check_scope_name("read:repositories:bitbucket").unwrap_err();
+        assert!(err.contains("Did you mean \"read:repository:bitbucket\"?"), "{err}");
+        assert!(check_scope_name("admin:everything").is_err());
+        assert!(check_scope_name("read:repository:github").is_err());
+    }
 
     fn v(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()

@@ -399,15 +399,31 @@ impl Tf {
 
     /// Writes `main.tf`: the required_providers block, then `body`.
     pub fn config(&self, body: &str) {
+        self.config_in(&self.work(), body);
+    }
+
+    /// Another working directory against the same sandbox and environment:
+    /// another Terraform state, as a second team or a copied directory has.
+    pub fn other_work(&self, name: &str) -> PathBuf {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    pub fn config_in(&self, work: &Path, body: &str) {
         let text = format!(
             "terraform {{\n  required_providers {{\n    sei = {{ source = \"sei-oss/sei\" }}\n  }}\n}}\n\n{body}\n"
         );
-        std::fs::write(self.work().join("main.tf"), text).unwrap();
+        std::fs::write(work.join("main.tf"), text).unwrap();
     }
 
     pub fn run(&self, args: &[&str]) -> Out {
+        self.run_in(&self.work(), args)
+    }
+
+    pub fn run_in(&self, work: &Path, args: &[&str]) -> Out {
         let mut cmd = Command::new(terraform_binary());
-        cmd.args(args).current_dir(self.work()).env_clear();
+        cmd.args(args).current_dir(work).env_clear();
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
         for (k, v) in &self.env {
             cmd.env(k, v);

@@ -1,6 +1,6 @@
-//! Never take another team's record, never orphan our own: a create whose
-//! answer is ambiguous adopts only a record that carries this create's
-//! marker.
+//! Never take another team's record: a create whose answer is ambiguous
+//! adopts only a record that carries this very create call's marker, and a
+//! record left by a killed apply is named with its import command.
 
 use crate::common::*;
 use serde_json::json;
@@ -34,10 +34,16 @@ fn another_teams_record_is_never_adopted_after_a_transient_fault() {
     );
     assert_eq!(status, 200);
     let foreign_id = foreign["id"].as_str().unwrap().to_string();
-    // One 503 before SEI sees the create: the provider looks the name up.
+    tf.sandbox.reset_counters();
+    // The name checks of the plan and of the apply's own plan cannot list
+    // (a 503 each, no retries), so the create goes out; one 503 before SEI
+    // sees it: the provider looks the name up and finds a record this call
+    // did not make.
+    tf.sandbox
+        .fault(json!({"method": "POST", "path": "/sei/api/v1/integrations/list", "status": 503, "count": 2}));
     tf.sandbox
         .fault(json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": 503, "count": 1}));
-    tf.config(SATELLITE);
+    tf.config(&format!("provider \"sei\" {{\n  max_retries = 0\n}}\n{SATELLITE}"));
     let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
     assert_eq!(out.code, 1, "{}", out.all());
     let errors = out.errors();
@@ -48,9 +54,15 @@ fn another_teams_record_is_never_adopted_after_a_transient_fault() {
     );
     assert!(diag_text(&errors[0]).contains("import {"), "{errors:?}");
     assert_eq!(
-        tf.state()["resources"].as_array().map_or(0, Vec::len),
+        tf.state()["resources"][0]["instances"].as_array().map_or(0, Vec::len),
         0,
-        "nothing adopted"
+        "nothing adopted: {}",
+        tf.state_text()
+    );
+    assert_eq!(
+        tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
+        1,
+        "the create went out"
     );
     let (status, still) = tf.sandbox.integration(&foreign_id);
     assert_eq!(status, 200);
@@ -77,36 +89,6 @@ fn our_own_create_is_adopted_when_sei_processed_it_but_answered_500() {
         1,
         "never re-sent"
     );
-    tf.assert_empty_plan();
-}
-
-#[test]
-fn a_record_orphaned_by_a_crash_is_adopted_by_the_next_apply() {
-    let Some(tf) = Tf::new() else { return };
-    // The answer to the create never comes (held past the client timeout,
-    // with no retry left), as when the provider or terraform dies mid-apply:
-    // the record exists in SEI and not in state.
-    tf.sandbox.fault(
-        json!({"method": "POST", "path": "/sei/api/v1/integrations", "status": 503,
-                            "count": 1, "when": "after", "delay_ms": 3000}),
-    );
-    tf.sandbox
-        .fault(json!({"method": "POST", "path": "/sei/api/v1/integrations/list", "status": 503, "count": 50}));
-    tf.config(&format!(
-        "provider \"sei\" {{\n  request_timeout = \"1s\"\n  max_retries = 0\n}}\n{SATELLITE}"
-    ));
-    let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
-    assert_eq!(out.code, 1, "{}", out.all());
-    tf.sandbox.send("DELETE", "/_sandbox/faults", None);
-    assert_eq!(records_named(&tf, "adopt-0").len(), 1, "the orphan");
-    assert_eq!(tf.state()["resources"].as_array().map_or(0, Vec::len), 0);
-
-    // The re-apply meets SEI's duplicate-name 500, finds its own marker on
-    // the orphan and adopts it: no manual import.
-    tf.apply();
-    let records = records_named(&tf, "adopt-0");
-    assert_eq!(records.len(), 1);
-    assert_eq!(tf.attrs("sei_bitbucket_integration.x")["id"], records[0]["id"]);
     tf.assert_empty_plan();
 }
 
@@ -183,7 +165,44 @@ resource "sei_bitbucket_integration" "x" {
     tf.sandbox.send("PUT", "/_sandbox/latency", Some(json!({})));
     // Let a create the sandbox was still holding finish.
     std::thread::sleep(std::time::Duration::from_millis(3500));
-    tf.apply();
+    // A record the killed apply made but never wrote to state is nobody's
+    // until imported: the re-apply names it, with its id, and adopts nothing.
+    let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
+    let in_state = tf.state()["resources"][0]["instances"].as_array().map_or(0, Vec::len);
+    let orphans: Vec<(u64, String)> = tf
+        .sandbox
+        .all_integrations()
+        .into_iter()
+        .filter_map(|r| {
+            let index = r["name"].as_str()?.strip_prefix("bb-killed-")?.parse().ok()?;
+            let id = r["id"].as_str()?.to_string();
+            (tf.attrs_of("sei_bitbucket_integration.x", index)["id"] != id.as_str()).then_some((index, id))
+        })
+        .collect();
+    if orphans.is_empty() {
+        assert_eq!(out.code, 0, "{}", out.all());
+    } else {
+        assert_eq!(out.code, 1, "{}", out.all());
+        let errors = out.errors();
+        assert_eq!(errors.len(), orphans.len(), "{errors:?}");
+        for (index, id) in &orphans {
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| diag_text(e).contains(&format!("terraform import <this resource's address> {id}"))),
+                "x[{index}]: {errors:?}"
+            );
+            tf.ok(&[
+                "import",
+                "-no-color",
+                "-input=false",
+                &format!("sei_bitbucket_integration.x[{index}]"),
+                id,
+            ]);
+        }
+        assert!(in_state < 3);
+        tf.apply();
+    }
     let names: Vec<String> = tf
         .sandbox
         .all_integrations()

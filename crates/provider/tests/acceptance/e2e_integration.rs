@@ -386,39 +386,61 @@ fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a
 }
 
 #[test]
-fn a_name_conflict_gives_the_import_command() {
+fn a_name_conflict_gives_the_import_command_at_plan_and_at_apply() {
     let Some(mut tf) = Tf::new() else { return };
     with_tokens(&mut tf);
-    let (_, existing) = tf.sandbox.send(
-        "POST",
-        "/sei/api/v1/integrations",
-        Some(
-            json!({"name": "bb-taken", "application": "bitbucket", "url": "https://bitbucket.org",
-                    "satellite": true, "tags": [], "metadata": {}}),
-        ),
-    );
-    let id = existing["id"].as_str().unwrap();
+    let taken = |tf: &Tf, name: &str| {
+        let (_, existing) = tf.sandbox.send(
+            "POST",
+            "/sei/api/v1/integrations",
+            Some(
+                json!({"name": name, "application": "bitbucket", "url": "https://bitbucket.org",
+                        "satellite": true, "tags": [], "metadata": {}}),
+            ),
+        );
+        existing["id"].as_str().unwrap().to_string()
+    };
+    let check = |tf: &Tf, out: &Out, id: &str, name: &str| {
+        assert_ne!(out.code, 0);
+        let errors = out.errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0]["summary"], "Integration name already taken");
+        let text = diag_text(&errors[0]);
+        let block = format!("  import {{\n    to = <this resource's address>\n    id = \"{id}\"\n  }}");
+        assert!(text.contains(&block), "a valid import block: {text}");
+        assert!(
+            text.contains(&format!("terraform import <this resource's address> {id}")),
+            "{text}"
+        );
+        assert!(text.contains("create_before_destroy"), "{text}");
+        assert!(!text.contains("HTTP 500"), "{text}");
+        assert_eq!(
+            diag_line(&errors[0]),
+            line_of(tf, &format!("name         = \"{name}\""))
+        );
+        assert_eq!(
+            tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
+            0,
+            "no create sent"
+        );
+    };
+
+    // At plan: the name is held, in another case.
+    let id = taken(&tf, "BB-Taken");
     tf.config(&two_credentials("bb-taken", ""));
     tf.sandbox.reset_counters();
     let out = tf.run(&["apply", "-auto-approve", "-json"]);
-    assert_ne!(out.code, 0);
-    let errors = out.errors();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    let text = diag_text(&errors[0]);
-    let block = format!("  import {{\n    to = <this resource's address>\n    id = \"{id}\"\n  }}");
-    assert!(text.contains(&block), "a valid import block: {text}");
-    assert!(
-        text.contains(&format!("terraform import <this resource's address> {id}")),
-        "{text}"
-    );
-    assert!(text.contains("create_before_destroy"), "{text}");
-    assert_eq!(diag_line(&errors[0]), line_of(&tf, "name         = \"bb-taken\""));
-    assert_eq!(
-        tf.sandbox.route_calls("POST /sei/api/v1/integrations"),
-        1,
-        "a 500 is not retried"
-    );
-    assert_eq!(tf.sandbox.all_integrations().len(), 1);
+    check(&tf, &out, &id, "bb-taken");
+
+    // At apply: the name was free when the plan was saved, and is taken
+    // when it is applied; the apply's own plan says so before any POST.
+    tf.config(&two_credentials("bb-later", ""));
+    tf.ok(&["plan", "-out", "tfplan", "-no-color", "-input=false"]);
+    let id = taken(&tf, "bb-later");
+    tf.sandbox.reset_counters();
+    let out = tf.run(&["apply", "-json", "tfplan"]);
+    check(&tf, &out, &id, "bb-later");
+    assert_eq!(tf.sandbox.all_integrations().len(), 2);
 }
 
 #[test]
