@@ -9,17 +9,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use chrono::Timelike;
 use serde_json::{json, Value};
 
-use super::control::route_label;
-use super::errors::{self, ApiError, Service};
 use super::seed::{AppPasswordMode, PrincipalKind, PrincipalSeed, WorkspaceSeed};
+use super::shared::{self, presented_from_headers, route_label, ApiError, Presented, Service};
 use super::world::{IssuedToken, OAuthGrant};
 use super::Sandbox;
 
@@ -40,13 +38,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/2.0/repositories", get(removed))
         .route("/site/oauth2/authorize", get(authorize))
         .route("/site/oauth2/access_token", post(access_token))
-        .method_not_allowed_fallback(errors::method_not_allowed)
-}
-
-/// A credential as presented, over HTTP or by SEI's preflight.
-pub enum Presented {
-    Basic { user: String, secret: String },
-    Bearer(String),
+        .method_not_allowed_fallback(shared::method_not_allowed)
 }
 
 /// An authenticated caller.
@@ -251,24 +243,6 @@ impl Accounts<'_> {
                 })
         });
         (!granted).then(|| wanted.to_string())
-    }
-}
-
-pub(crate) fn presented_from_headers(headers: &HeaderMap) -> Option<Presented> {
-    let raw = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, rest) = raw.split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
-        let text = String::from_utf8(decoded).ok()?;
-        let (user, secret) = text.split_once(':')?;
-        Some(Presented::Basic {
-            user: user.to_string(),
-            secret: secret.to_string(),
-        })
-    } else if scheme.eq_ignore_ascii_case("bearer") {
-        Some(Presented::Bearer(rest.trim().to_string()))
-    } else {
-        None
     }
 }
 
@@ -672,7 +646,7 @@ fn issue_token(
 
 async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
     let label = route_label(&req);
-    let (headers, form) = match errors::read_form(req, Service::Bitbucket).await {
+    let (headers, form) = match shared::read_form(req, Service::Bitbucket).await {
         Ok(f) => f,
         Err(resp) => return resp,
     };

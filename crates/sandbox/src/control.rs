@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,8 +16,8 @@ use serde_json::json;
 
 use super::connection::{ConnHandle, ConnectionFault};
 use super::datacenter::Buckets;
-use super::errors::{self, ApiError, Service};
 use super::seed::TokenBucketSeed;
+use super::shared::{self, route_label, ApiError, Service};
 use super::Sandbox;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -87,7 +87,7 @@ pub struct Latency {
 
 impl Latency {
     fn for_path(&self, path: &str) -> Duration {
-        let ms = if path.starts_with(super::datacenter::BASE_PATH) {
+        let ms = if path.starts_with(super::shared::DATACENTER_BASE_PATH) {
             self.datacenter_ms
         } else if path.starts_with("/bitbucket/site/oauth2") {
             self.oauth_ms
@@ -223,16 +223,6 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     true
 }
 
-/// The route label of a request: its matched template when there is one.
-pub fn route_label(req: &Request) -> String {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| req.uri().path().to_string());
-    format!("{} {}", req.method(), route)
-}
-
 /// Counts every API request and applies injected faults.
 pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -> Response {
     let label = route_label(&req);
@@ -281,7 +271,7 @@ fn fault_response(fault: &Fault, path: &str) -> Response {
         }
         (Service::Bitbucket, 429) => ApiError::BitbucketRateLimited { retry_after: None }.into_response(),
         (Service::Sei, 500) => ApiError::SeiInternal.into_response(),
-        (Service::DataCenter, 429) => super::datacenter::error(
+        (Service::DataCenter, 429) => shared::datacenter_error(
             status,
             "You have been rate limited: too many requests in too short a time.",
             "com.atlassian.bitbucket.throttle.ThrottledException",
@@ -332,7 +322,7 @@ async fn list_faults(State(sb): State<Arc<Sandbox>>) -> Json<Vec<Fault>> {
 
 /// A control-plane body: its own error envelope for every failure.
 async fn control_body<T: serde::de::DeserializeOwned>(req: Request, what: &str) -> Result<T, ApiError> {
-    let body = errors::read_json(req, Service::Sei).await?;
+    let body = shared::read_json(req, Service::Sei).await?;
     serde_json::from_value(body).map_err(|e| control_error(StatusCode::BAD_REQUEST, &format!("invalid {what}: {e}")))
 }
 

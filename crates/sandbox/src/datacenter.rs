@@ -20,14 +20,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::bitbucket::{presented_from_headers, Presented};
-use super::control::route_label;
 use super::seed::{dc_slug, DcProjectSeed, DcUserSeed};
+use super::shared::{presented_from_headers, route_label, Presented};
 use super::Sandbox;
 
 /// Where the instance lives on the sandbox's listener: an integration's
 /// `url` is `http://HOST:PORT/bbdc`.
-pub const BASE_PATH: &str = "/bbdc";
+pub const BASE_PATH: &str = super::shared::DATACENTER_BASE_PATH;
 /// Data Center's default and maximum page sizes.
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 1000;
@@ -49,8 +48,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
 
 /// Data Center's error envelope.
 pub fn error(status: StatusCode, message: &str, exception: &str) -> Response {
-    let body = json!({"errors": [{"context": null, "message": message, "exceptionName": exception}]});
-    (status, Json(body)).into_response()
+    super::shared::datacenter_error(status, message, exception)
 }
 
 const NOT_PERMITTED: &str = "You are not permitted to access this resource";

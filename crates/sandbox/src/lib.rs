@@ -19,9 +19,9 @@ mod bitbucket;
 mod connection;
 mod control;
 mod datacenter;
-mod errors;
 pub mod seed;
 mod sei;
+mod shared;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -120,7 +120,7 @@ pub fn app(sandbox: Arc<Sandbox>) -> Router {
         .nest("/sei/api", sei::routes())
         .nest("/bitbucket", bitbucket::routes())
         .nest(datacenter::BASE_PATH, datacenter::routes())
-        .fallback(errors::unknown_route)
+        .fallback(shared::unknown_route)
         .layer(axum::middleware::from_fn_with_state(sandbox.clone(), control::observe))
         .nest("/_sandbox", control::routes())
         .with_state(sandbox)

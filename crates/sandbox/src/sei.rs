@@ -11,9 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::bitbucket::Presented;
-use super::control::route_label;
-use super::errors::{self, ApiError, Service};
+use super::shared::{self, route_label, ApiError, Presented, Service};
 use super::world::{sha256_hex, StoredIntegration, StoredToken};
 use super::Sandbox;
 
@@ -26,7 +24,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/v1/integrations", post(create).delete(bulk_delete))
         .route("/v1/integrations/list", post(list))
         .route("/v1/integrations/{id}", get(read).put(update).delete(delete))
-        .method_not_allowed_fallback(errors::method_not_allowed)
+        .method_not_allowed_fallback(shared::method_not_allowed)
 }
 
 /// Resolves the API key to its account. Unknown keys, and an account header
@@ -378,7 +376,7 @@ fn datacenter_preflight(sb: &Sandbox, host: &str, body: &IntegrationBody) -> Opt
             Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
             None => u.host_str().unwrap_or_default().to_string(),
         };
-        authority == host && u.path().trim_end_matches('/') == super::datacenter::BASE_PATH
+        authority == host && u.path().trim_end_matches('/') == super::shared::DATACENTER_BASE_PATH
     });
     if !ours {
         return Some((
@@ -432,7 +430,7 @@ fn too_long(name: &str, description: Option<&str>) -> bool {
 async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response, ApiError> {
     let account = authenticate(&sb, &req)?;
     let host = host_of(&req);
-    let body: IntegrationBody = errors::read_body(req, Service::Sei).await?;
+    let body: IntegrationBody = shared::read_body(req, Service::Sei).await?;
     let application = body.application.clone();
     if !matches!(application.as_deref(), Some("bitbucket" | "bitbucket_server")) {
         return Err(bad("Invalid application provided for integration Request", BASE));
@@ -552,7 +550,7 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
     let account = authenticate(&sb, &req)?;
     let path = format!("{BASE}/{id}");
     let host = host_of(&req);
-    let body: IntegrationBody = errors::read_body(req, Service::Sei).await?;
+    let body: IntegrationBody = shared::read_body(req, Service::Sei).await?;
     let name = body.name.as_deref().unwrap_or_default().trim().to_string();
     if name.is_empty() {
         return Err(bad("The integration name cannot be empty.", &path));
@@ -663,14 +661,14 @@ async fn delete(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
 
 async fn bulk_delete(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
     let account = authenticate(&sb, &req)?;
-    let ids: Vec<Id> = errors::read_body(req, Service::Sei).await?;
+    let ids: Vec<Id> = shared::read_body(req, Service::Sei).await?;
     let records: Vec<Value> = texts(&ids).iter().map(|id| delete_one(&sb, &account, id)).collect();
     Ok(Json(json!({"count": records.len(), "records": records})))
 }
 
 async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
     let account = authenticate(&sb, &req)?;
-    let body: ListBody = errors::read_body(req, Service::Sei).await?;
+    let body: ListBody = shared::read_body(req, Service::Sei).await?;
     let page = usize::try_from(body.page.max(0)).unwrap_or(0);
     let page_size = body
         .page_size

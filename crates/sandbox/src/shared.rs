@@ -1,11 +1,20 @@
-//! The error bodies of each emulated service.
+//! What every emulated service shares, and nothing above it: the error
+//! envelope of each service, request bodies read under the size limit, the
+//! credential a request presents, and route labels for counters. Service
+//! modules (`sei`, `bitbucket`, `datacenter`) and the control plane import
+//! this module; it imports none of them.
 
-use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
 use serde_json::json;
 
 use super::MAX_BODY_BYTES;
+
+/// Where the Data Center instance is mounted.
+pub const DATACENTER_BASE_PATH: &str = "/bbdc";
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
@@ -122,7 +131,7 @@ impl Service {
     pub fn of(path: &str) -> Service {
         if path.starts_with("/bitbucket") {
             Service::Bitbucket
-        } else if path.starts_with(super::datacenter::BASE_PATH) {
+        } else if path.starts_with(DATACENTER_BASE_PATH) {
             Service::DataCenter
         } else {
             Service::Sei
@@ -226,4 +235,44 @@ pub async fn read_form(
                 .into_response()
         })?;
     Ok((headers, url::form_urlencoded::parse(&bytes).into_owned().collect()))
+}
+
+/// A credential as presented, over HTTP or by SEI's preflight.
+pub enum Presented {
+    Basic { user: String, secret: String },
+    Bearer(String),
+}
+
+pub(crate) fn presented_from_headers(headers: &HeaderMap) -> Option<Presented> {
+    let raw = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = raw.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (user, secret) = text.split_once(':')?;
+        Some(Presented::Basic {
+            user: user.to_string(),
+            secret: secret.to_string(),
+        })
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Some(Presented::Bearer(rest.trim().to_string()))
+    } else {
+        None
+    }
+}
+
+/// The route label of a request: its matched template when there is one.
+pub fn route_label(req: &Request) -> String {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    format!("{} {}", req.method(), route)
+}
+
+/// Data Center's error envelope.
+pub fn datacenter_error(status: StatusCode, message: &str, exception: &str) -> Response {
+    let body = json!({"errors": [{"context": null, "message": message, "exceptionName": exception}]});
+    (status, Json(body)).into_response()
 }
