@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::resource::{Registered, Registration};
-use super::{internal_error, Ctx};
+use super::registry::{decode_config, validate_config, Registered, Registration};
+use super::Ctx;
 use crate::codec::Value;
 use crate::diag::Diagnostics;
 use crate::model::{self, Model};
@@ -56,32 +56,5 @@ impl<S: Send + Sync + 'static, D: DataSource<S>> DynDataSource<S> for Registered
         let state = self.inner.read(ctx, config, &mut diags).await;
         let ty = self.schema.value_type();
         (state.map_or(Value::Null, |m| model::encode(&m, &ty)), diags)
-    }
-}
-
-/// The static checks every type gets: the schema's validators, then the
-/// type's own cross-attribute rules on its model.
-pub(crate) fn validate_config<M: Model>(
-    schema: &Schema,
-    config: &Value,
-    rules: impl FnOnce(&M, &mut Diagnostics),
-) -> Diagnostics {
-    let mut diags = schema.validate(config);
-    match decode_config::<M>(config) {
-        Ok(m) => rules(&m, &mut diags),
-        // A null element the schema check reported cannot fit the model
-        // either; that error says it on the attribute already.
-        Err(_) if diags.has_errors() => {}
-        Err(e) => diags.extend(e),
-    }
-    diags
-}
-
-/// A configuration as its model; a mismatch or a null is a bug.
-pub(crate) fn decode_config<M: Model>(config: &Value) -> Result<M, Diagnostics> {
-    match model::decode::<M>(config) {
-        Ok(Some(m)) => Ok(m),
-        Ok(None) => Err(internal_error("the configuration is null")),
-        Err(e) => Err(internal_error(format!("the configuration does not fit the model: {e}"))),
     }
 }

@@ -2,8 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::data_source::{decode_config, validate_config};
-use super::resource::{Registered, Registration};
+use super::registry::{decode_config, validate_config, Registered, Registration};
 use super::Ctx;
 use crate::codec::Value;
 use crate::diag::Diagnostics;

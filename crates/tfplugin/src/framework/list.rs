@@ -11,8 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::data_source::validate_config;
-use super::resource::{Registered, Registration};
+use super::registry::{validate_config, Registered, Registration};
 use super::{internal_error, Ctx};
 use crate::codec::{Type, Value};
 use crate::diag::Diagnostics;

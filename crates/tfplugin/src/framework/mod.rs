@@ -14,6 +14,7 @@ mod data_source;
 mod ephemeral;
 mod host;
 mod list;
+mod registry;
 mod resource;
 
 use std::sync::Arc;
@@ -24,10 +25,8 @@ pub use data_source::{data_source, DataSource, DynDataSource};
 pub use ephemeral::{ephemeral_resource, DynEphemeralResource, EphemeralResource, OpenResponse, Opened};
 pub use host::ProviderHost;
 pub use list::{list_resource, DynListResource, ListResource, Listed};
-pub use resource::{
-    resource, ApplyResponse, DynResource, ImportResponse, Plan, PlanResponse, ReadResponse, Registered, Registration,
-    Resource,
-};
+pub use registry::{Registered, Registration};
+pub use resource::{resource, ApplyResponse, DynResource, ImportResponse, Plan, PlanResponse, ReadResponse, Resource};
 
 use crate::codec::Value;
 use crate::diag::Diagnostics;

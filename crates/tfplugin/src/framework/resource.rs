@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::data_source::validate_config;
+use super::registry::{validate_config, Registered, Registration};
 use super::{internal_error, Ctx};
 use crate::codec::{decode_state_json, AttributePath, Value};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -205,55 +205,6 @@ pub(crate) fn refuse_write_only(schema: &Schema, config: &Value) -> Diagnostics 
         );
     }
     diags
-}
-
-/// A type as the framework holds it: the author's value and its schema,
-/// built once.
-pub struct Registered<T> {
-    pub(crate) type_name: &'static str,
-    pub(crate) inner: T,
-    pub(crate) schema: Schema,
-    /// `check_model` for the type's model, which the registry no longer
-    /// names once the type is behind a `dyn`.
-    check: fn(&Schema) -> Result<(), crate::model::ModelError>,
-    /// A managed resource's identity, if it has one.
-    pub(crate) identity: Option<IdentitySchema>,
-}
-
-/// What every registered type answers, whatever its kind.
-pub trait Registration {
-    fn type_name(&self) -> &'static str;
-    fn schema(&self) -> &Schema;
-    /// Whether the type's model has exactly the schema's attributes: each
-    /// provider runs this over every type in a unit test, so a misspelt
-    /// field fails a test instead of reading null.
-    fn check_model(&self) -> Result<(), crate::model::ModelError>;
-}
-
-impl<T> Registration for Registered<T> {
-    fn type_name(&self) -> &'static str {
-        self.type_name
-    }
-
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
-
-    fn check_model(&self) -> Result<(), crate::model::ModelError> {
-        (self.check)(&self.schema)
-    }
-}
-
-impl<T> Registered<T> {
-    pub(crate) fn new<M: Model>(type_name: &'static str, inner: T, schema: Schema) -> Self {
-        Registered {
-            type_name,
-            inner,
-            schema,
-            check: crate::model::check_model::<M>,
-            identity: None,
-        }
-    }
 }
 
 /// Registers a resource with a provider.
