@@ -13,6 +13,8 @@ cd "$root"
 command -v terraform >/dev/null || { echo "terraform (>= 1.11) must be on PATH" >&2; exit 1; }
 # shellcheck source=scripts/static-env.sh
 source scripts/static-env.sh
+echo "==> scripts/check-layers.py (no import cycle between the modules of any crate)"
+python3 scripts/check-layers.py
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy --workspace --all-targets -- -D warnings"

@@ -9,16 +9,11 @@ use tfplugin::schema::{Attribute, Block};
 use tfplugin::{Model, Val};
 
 use crate::clients::sei::{FetchFlags, Integration, IntegrationSpec};
-use crate::resources::sorted_set;
 
 /// Bitbucket Cloud's URL: what SEI assumes when a record has none.
 pub const DEFAULT_URL: &str = "https://bitbucket.org";
 
-/// SEI's application name for Bitbucket Cloud.
-pub const APPLICATION: &str = "bitbucket";
-
-/// SEI's application name for Bitbucket Data Center (and Server).
-pub const SERVER_APPLICATION: &str = "bitbucket_server";
+pub use crate::clients::sei::{APPLICATION, SERVER_APPLICATION};
 
 /// The attributes SEI returns for an integration. Credentials are never part
 /// of it: SEI does not return them.
@@ -227,4 +222,13 @@ pub fn record_attributes(block: Block, with_id_and_name: bool) -> Block {
                 "Data Center project names ingested; empty means all (and always empty for Bitbucket Cloud).",
             ),
         )
+}
+
+/// A set attribute's elements in a canonical order, for comparisons.
+pub(crate) fn sorted_set(v: &Val<Vec<String>>) -> Val<Vec<String>> {
+    v.clone().map(|mut items| {
+        items.sort();
+        items.dedup();
+        items
+    })
 }

@@ -24,6 +24,7 @@ pub mod names;
 pub mod provider;
 pub mod resources;
 pub mod secret;
+pub mod services;
 pub mod validate;
 
 pub use provider::SeiProvider;

@@ -575,7 +575,7 @@ async fn move_resource_state_accepts_the_same_type_from_another_address() {
         .unwrap()
         .into_inner();
     assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
-    let r = terraform_provider_sei::resources::BitbucketIntegrationResource;
+    let r = terraform_provider_sei::resources::BitbucketIntegrationResource::new();
     let ty = tfplugin::framework::Resource::schema(&r).value_type();
     let value = tfplugin::codec::decode_msgpack(&moved.target_state.unwrap().msgpack, &ty).unwrap();
     assert_eq!(value.get("id"), &Value::string("4512"));

@@ -25,8 +25,7 @@ use std::sync::Mutex;
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
-use super::sei::{Integration, SeiClient, SeiError};
-use crate::integration::APPLICATION;
+use super::sei::{Integration, SeiClient, SeiError, APPLICATION};
 
 /// Reads answered by their own GET before the snapshot is worth a call.
 pub const DIRECT_READS: usize = 2;

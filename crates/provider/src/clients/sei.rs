@@ -408,6 +408,12 @@ struct DeleteResponse {
 /// slow page does not hit the request timeout.
 pub const LIST_PAGE_SIZE: u32 = 100;
 
+/// SEI's application name for Bitbucket Cloud.
+pub const APPLICATION: &str = "bitbucket";
+
+/// SEI's application name for Bitbucket Data Center (and Server).
+pub const SERVER_APPLICATION: &str = "bitbucket_server";
+
 /// The metadata key of the creation marker (see `SeiClient::create`). SEI
 /// keeps metadata keys it does not know, and updates merge them back in.
 pub const CREATE_MARKER_KEY: &str = "terraform_create_marker";

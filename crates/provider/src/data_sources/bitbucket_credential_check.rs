@@ -10,8 +10,8 @@ use tfplugin::schema::validators::{EachString, OneOf};
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
-use crate::provider::{Ctx, Services};
 use crate::secret::Secret;
+use crate::services::{Ctx, Services};
 use crate::validate::{AuthType, CredentialCheck};
 
 #[derive(Debug, Clone, PartialEq, Model)]

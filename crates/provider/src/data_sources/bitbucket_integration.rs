@@ -11,7 +11,7 @@ use tfplugin::Val;
 
 use crate::clients::SeiError;
 use crate::integration::{record_attributes, ListedIntegration, APPLICATION, APPLICATIONS};
-use crate::provider::{Ctx, Services};
+use crate::services::{Ctx, Services};
 
 pub fn schema() -> Schema {
     let block = Block::new("Reads one SEI Bitbucket integration (Cloud or Data Center), by `id` or by `name`. Credentials are not readable: SEI never returns them.")

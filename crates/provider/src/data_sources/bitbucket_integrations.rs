@@ -12,7 +12,7 @@ use tfplugin::{Model, Val};
 
 use crate::clients::sei::ListFilter;
 use crate::integration::{record_attributes, ListedIntegration, APPLICATION, APPLICATIONS};
-use crate::provider::{Ctx, Services};
+use crate::services::{Ctx, Services};
 
 #[derive(Debug, Clone, PartialEq, Model)]
 pub struct IntegrationsModel {

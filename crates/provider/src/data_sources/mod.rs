@@ -12,7 +12,7 @@ pub use bitbucket_credential_check::BitbucketCredentialCheckDataSource;
 pub use bitbucket_integration::BitbucketIntegrationDataSource;
 pub use bitbucket_integrations::BitbucketIntegrationsDataSource;
 
-use crate::provider::Services;
+use crate::services::Services;
 
 pub fn all() -> Vec<Arc<dyn DynDataSource<Services>>> {
     vec![

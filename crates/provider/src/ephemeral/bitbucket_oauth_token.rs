@@ -12,8 +12,8 @@ use tfplugin::schema::validators::OneOf;
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
-use crate::provider::{Ctx, Services};
 use crate::secret::Secret;
+use crate::services::{Ctx, Services};
 
 #[derive(Debug, Clone, PartialEq, Model)]
 pub struct OAuthTokenModel {

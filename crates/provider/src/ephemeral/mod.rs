@@ -9,7 +9,7 @@ use tfplugin::framework::{ephemeral_resource, DynEphemeralResource};
 
 pub use bitbucket_oauth_token::BitbucketOAuthTokenEphemeral;
 
-use crate::provider::Services;
+use crate::services::Services;
 
 pub fn all() -> Vec<Arc<dyn DynEphemeralResource<Services>>> {
     vec![ephemeral_resource(

@@ -6,8 +6,8 @@ use tfplugin::framework::{ListResource, Listed};
 use tfplugin::schema::Schema;
 
 use super::{matching, ListConfig};
-use crate::provider::{Ctx, Services};
-use crate::resources::IntegrationModel;
+use crate::resources::{Cloud, IntegrationKind, IntegrationModel};
+use crate::services::{Ctx, Services};
 
 pub struct BitbucketIntegrationList;
 
@@ -26,7 +26,7 @@ impl ListResource<Services> for BitbucketIntegrationList {
             .iter()
             .map(|rec| Listed {
                 display_name: rec.name.clone(),
-                state: IntegrationModel::imported(rec),
+                state: Cloud::imported(rec),
             })
             .collect()
     }

@@ -7,8 +7,8 @@ use tfplugin::framework::{ListResource, Listed};
 use tfplugin::schema::Schema;
 
 use super::{matching, ListConfig};
-use crate::provider::{Ctx, Services};
-use crate::resources::ServerIntegrationModel;
+use crate::resources::{DataCenter, IntegrationKind, ServerIntegrationModel};
+use crate::services::{Ctx, Services};
 
 pub struct BitbucketServerIntegrationList;
 
@@ -32,7 +32,7 @@ impl ListResource<Services> for BitbucketServerIntegrationList {
             .iter()
             .map(|rec| Listed {
                 display_name: rec.name.clone(),
-                state: ServerIntegrationModel::imported(rec),
+                state: DataCenter::imported(rec),
             })
             .collect()
     }

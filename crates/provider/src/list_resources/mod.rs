@@ -21,7 +21,7 @@ pub use bitbucket_integration::BitbucketIntegrationList;
 pub use bitbucket_server_integration::BitbucketServerIntegrationList;
 
 use crate::clients::sei::Integration;
-use crate::provider::{Ctx, Services};
+use crate::services::{Ctx, Services};
 
 pub fn all() -> Vec<Arc<dyn DynListResource<Services>>> {
     vec![

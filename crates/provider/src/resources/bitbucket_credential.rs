@@ -16,8 +16,8 @@ use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
 use super::{as_warnings, known_secret, now_rfc3339, report_diagnostics, sorted_set};
-use crate::provider::{Ctx, Services};
 use crate::secret::Secret;
+use crate::services::{Ctx, Services};
 use crate::validate::{AuthType, CredentialCheck, CredentialReport};
 
 /// `sei_bitbucket_credential`'s configuration and state.

@@ -14,27 +14,15 @@ use crate::clients::sei::{Integration, IntegrationRequest};
 use crate::clients::SeiError;
 use crate::integration::IntegrationRecord;
 use crate::names::{Claimant, NameTaken};
-use crate::provider::Ctx;
+use crate::services::Ctx;
 
 /// Which resource manages which SEI application, for messages.
-pub(crate) struct Kind {
+pub struct Kind {
     pub application: &'static str,
     /// "Bitbucket Cloud", "Bitbucket Data Center".
     pub product: &'static str,
     pub example_name: &'static str,
 }
-
-pub(crate) const CLOUD: Kind = Kind {
-    application: crate::integration::APPLICATION,
-    product: "Bitbucket Cloud",
-    example_name: "bb-prod",
-};
-
-pub(crate) const DATA_CENTER: Kind = Kind {
-    application: crate::integration::SERVER_APPLICATION,
-    product: "Bitbucket Data Center",
-    example_name: "bbdc-prod",
-};
 
 /// The resource that manages an application, for "use that one instead".
 fn resource_for(application: &str) -> Option<&'static str> {
@@ -418,7 +406,11 @@ mod tests {
     use super::*;
 
     fn target(id: &str) -> Result<ImportTarget, String> {
-        import_target(id, &CLOUD).map_err(|d| d.detail)
+        import_target(
+            id,
+            &<crate::resources::Cloud as crate::resources::IntegrationKind>::KIND,
+        )
+        .map_err(|d| d.detail)
     }
 
     #[test]

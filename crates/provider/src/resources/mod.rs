@@ -4,6 +4,7 @@
 mod bitbucket_credential;
 mod bitbucket_integration;
 mod bitbucket_server_integration;
+mod integration_resource;
 mod lifecycle;
 
 use std::sync::Arc;
@@ -15,19 +16,24 @@ use tfplugin::Val;
 
 pub use bitbucket_credential::{BitbucketCredentialResource, CredentialModel};
 pub(crate) use bitbucket_integration::check_tag_id;
-pub use bitbucket_integration::{BitbucketIntegrationResource, CredentialBlock, IntegrationModel};
-pub use bitbucket_server_integration::{BitbucketServerIntegrationResource, ServerIntegrationModel};
+pub use bitbucket_integration::{BitbucketIntegrationResource, Cloud, IntegrationModel};
+pub use bitbucket_server_integration::{BitbucketServerIntegrationResource, DataCenter, ServerIntegrationModel};
+pub use integration_resource::{CredentialBlock, IntegrationKind, IntegrationResource, IntegrationSettings};
+pub use lifecycle::Kind;
 
 use crate::clients::SeiError;
-use crate::provider::Services;
 use crate::secret::Secret;
+use crate::services::Services;
 use crate::validate::{CredentialReport, Subject};
 
 pub fn all() -> Vec<Arc<dyn DynResource<Services>>> {
     vec![
         resource("sei_bitbucket_credential", BitbucketCredentialResource),
-        resource("sei_bitbucket_integration", BitbucketIntegrationResource),
-        resource("sei_bitbucket_server_integration", BitbucketServerIntegrationResource),
+        resource("sei_bitbucket_integration", BitbucketIntegrationResource::new()),
+        resource(
+            "sei_bitbucket_server_integration",
+            BitbucketServerIntegrationResource::new(),
+        ),
     ]
 }
 
@@ -92,7 +98,7 @@ pub(crate) fn problem_diagnostics(
 /// An SEI failure as the user should read it: what went wrong, and which
 /// setting to look at.
 pub(crate) fn sei_error(
-    ctx: &crate::provider::Ctx,
+    ctx: &crate::services::Ctx,
     summary: &str,
     e: &SeiError,
     path: Option<AttributePath>,
@@ -206,14 +212,7 @@ pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// A set attribute's elements in a canonical order, for comparisons.
-pub(crate) fn sorted_set(v: &Val<Vec<String>>) -> Val<Vec<String>> {
-    v.clone().map(|mut items| {
-        items.sort();
-        items.dedup();
-        items
-    })
-}
+pub(crate) use crate::integration::sorted_set;
 
 #[cfg(test)]
 mod tests {

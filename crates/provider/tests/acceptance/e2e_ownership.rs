@@ -504,8 +504,10 @@ fn a_rename_that_collides_at_apply_is_named_never_seis_500() {
     let (_, other) = tf.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
-        Some(json!({"name": "BB-Renamed", "application": "bitbucket", "url": "https://bitbucket.org",
-                    "satellite": true, "tags": [], "metadata": {}})),
+        Some(
+            json!({"name": "BB-Renamed", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "satellite": true, "tags": [], "metadata": {}}),
+        ),
     );
     let other_id = other["id"].as_str().unwrap();
     tf.sandbox
@@ -518,7 +520,13 @@ fn a_rename_that_collides_at_apply_is_named_never_seis_500() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["summary"], "Integration name already taken");
     let text = diag_text(&errors[0]);
-    assert!(text.contains(&format!("SEI already holds integration {other_id}")), "{text}");
-    assert!(!text.contains("HTTP 500") && !text.contains("Unhandled exception"), "{text}");
+    assert!(
+        text.contains(&format!("SEI already holds integration {other_id}")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("HTTP 500") && !text.contains("Unhandled exception"),
+        "{text}"
+    );
     assert_eq!(diag_line(&errors[0]), line_of(&tf, "name "));
 }

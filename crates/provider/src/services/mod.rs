@@ -1,0 +1,107 @@
+//! What every type shares after `ConfigureProvider`: the resolved provider
+//! configuration ([`config`]), the API clients, the credential checks, the
+//! account snapshot and the name check, handed to every call as [`Ctx`].
+//!
+//! This module sits below the types: resources, data sources, ephemeral and
+//! list resources import it, and it imports none of them (the registry,
+//! `crate::provider`, sits above them all).
+
+pub mod config;
+
+use std::sync::Arc;
+
+pub use config::{provider_schema, resolve_provider_config, validate_provider_config, ProviderConfig};
+
+use crate::clients::datacenter::DataCenterClient;
+use crate::clients::{
+    BitbucketClient, ClientSetupError, HttpPolicy, OAuthClient, RecordReader, SeiAuth, SeiClient, SeiError, SeiScope,
+};
+use crate::validate::{CredentialValidator, ServerValidator};
+
+/// Everything resources share after `ConfigureProvider`: configuration,
+/// API clients and the credential-check cache. Built once per process.
+#[derive(Debug)]
+pub struct Services {
+    pub config: ProviderConfig,
+    pub sei: SeiClient,
+    /// Refresh reads, list resources and name checks of every integration
+    /// type: one snapshot of the account, one call per page.
+    pub records: RecordReader,
+    pub bitbucket: BitbucketClient,
+    pub oauth: OAuthClient,
+    pub validator: CredentialValidator,
+    /// The Data Center check; each integration names its own server.
+    pub datacenter: ServerValidator,
+    /// Names planned by this process, and who holds them in SEI.
+    pub names: crate::names::NameIndex,
+    /// The outcome of the SEI connection check, once it is not transient.
+    sei_checked: tokio::sync::Mutex<Option<Result<(), SeiError>>>,
+}
+
+impl Services {
+    pub fn new(config: ProviderConfig) -> Result<Arc<Services>, ClientSetupError> {
+        let policy = HttpPolicy {
+            max_retries: config.max_retries,
+            request_timeout: config.request_timeout,
+        };
+        let sei = SeiClient::new(
+            config.endpoint.clone(),
+            SeiAuth::from_key(config.api_key.clone()),
+            SeiScope {
+                account_id: config.account_id.clone(),
+                org_id: config.org_id.clone(),
+                project_id: config.project_id.clone(),
+            },
+            policy.clone(),
+        )?;
+        let bitbucket = BitbucketClient::new(config.bitbucket_api_url.clone(), policy.clone())?;
+        let oauth = OAuthClient::new(config.bitbucket_oauth_url.clone(), policy.clone())?;
+        let datacenter = ServerValidator::new(DataCenterClient::new(policy)?);
+        let validator = CredentialValidator::new(bitbucket.clone());
+        let records = RecordReader::new(sei.clone());
+        Ok(Arc::new(Services {
+            config,
+            records,
+            names: crate::names::NameIndex::new(),
+            sei,
+            bitbucket,
+            oauth,
+            validator,
+            datacenter,
+            sei_checked: tokio::sync::Mutex::new(None),
+        }))
+    }
+
+    /// This process changed record `id`: the snapshot no longer speaks for
+    /// it.
+    pub fn invalidate(&self, id: &str) {
+        self.records.invalidate(id);
+    }
+
+    /// Checks once per process that SEI answers this endpoint, key and
+    /// account, so a plan that would create fails before apply writes
+    /// anything. Concurrent callers wait for the one call; a transient
+    /// failure is not kept.
+    pub async fn check_sei(&self, cancel: &tokio_util::sync::CancellationToken) -> Result<(), SeiError> {
+        if self.records.answered() {
+            // A refresh already proved the connection.
+            return Ok(());
+        }
+        let mut slot = self.sei_checked.lock().await;
+        if let Some(outcome) = slot.as_ref() {
+            return outcome.clone();
+        }
+        let outcome = self.sei.probe(cancel).await;
+        let transient = matches!(
+            outcome,
+            Err(SeiError::RateLimited { .. } | SeiError::Server { .. } | SeiError::Transport(_))
+        );
+        if !transient {
+            *slot = Some(outcome.clone());
+        }
+        outcome
+    }
+}
+
+/// What resources, data sources and ephemeral resources get with each call.
+pub type Ctx = tfplugin::framework::Ctx<Services>;
