@@ -5,30 +5,17 @@
 
 use std::fmt;
 
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::http::{self, HttpPolicy, TransportError};
-use crate::secret::Secret;
+use super::http::{self, Failure, HttpPolicy, TransportError};
 
-#[derive(Clone, PartialEq, Eq)]
-pub enum BitbucketAuth {
-    /// Atlassian email + API token, or Bitbucket username + App Password.
-    Basic { username: String, secret: Secret },
-    /// OAuth access token or repository/project/workspace access token.
-    Bearer(Secret),
-}
-
-impl fmt::Debug for BitbucketAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BitbucketAuth::Basic { username, .. } => write!(f, "Basic({username}, ***)"),
-            BitbucketAuth::Bearer(_) => f.write_str("Bearer(***)"),
-        }
-    }
-}
+/// How a Bitbucket credential travels: `Basic` (Atlassian email + API
+/// token, or username + App Password), or `Bearer` (OAuth access token, or a
+/// repository, project or workspace access token).
+pub type BitbucketAuth = super::Auth;
 
 /// What Bitbucket says about the credential in response headers; present on
 /// 403s too, which is how an access token is recognised.
@@ -41,13 +28,8 @@ pub struct CredentialFacts {
 }
 
 impl CredentialFacts {
-    fn from_response(resp: &Response) -> Self {
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+    fn from_headers(headers: &reqwest::header::HeaderMap) -> Self {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         CredentialFacts {
             credential_type: header("x-credential-type").filter(|s| !s.is_empty()),
             scopes: header("x-oauth-scopes").map(|s| {
@@ -193,31 +175,20 @@ impl BitbucketClient {
         auth: &BitbucketAuth,
         cancel: &CancellationToken,
     ) -> Reply<T> {
-        let (resp, attempts) =
-            match http::send_idempotent(|| self.authed(url.clone(), auth), &self.policy, cancel).await {
-                Ok(r) => r,
-                Err(e) => {
-                    return Reply {
-                        facts: CredentialFacts::default(),
-                        result: Err(e.into()),
-                    }
-                }
-            };
-        let facts = CredentialFacts::from_response(&resp);
-        let status = resp.status();
-        let body = match resp.text().await {
-            Ok(b) => b,
+        let ex = match http::exchange(|| self.authed(url.clone(), auth), &self.policy, cancel).await {
+            Ok(ex) => ex,
             Err(e) => {
                 return Reply {
-                    facts,
-                    result: Err(BitbucketError::Decode(e.to_string())),
+                    facts: CredentialFacts::default(),
+                    result: Err(e.into()),
                 }
             }
         };
-        let result = if status.is_success() {
-            serde_json::from_str(&body).map_err(|e| BitbucketError::Decode(e.to_string()))
+        let facts = CredentialFacts::from_headers(&ex.headers);
+        let result = if ex.status.is_success() {
+            serde_json::from_str(&ex.body).map_err(|e| BitbucketError::Decode(e.to_string()))
         } else {
-            Err(classify(status, &body, attempts))
+            Err(classify(ex.status, &ex.body, ex.attempts))
         };
         Reply { facts, result }
     }
@@ -371,18 +342,18 @@ fn classify(status: StatusCode, body: &str, attempts: u32) -> BitbucketError {
             .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
             .unwrap_or_default()
     };
-    match status.as_u16() {
-        401 => BitbucketError::Unauthorized { message },
-        403 => BitbucketError::Forbidden {
+    match Failure::of(status) {
+        Failure::Unauthorized => BitbucketError::Unauthorized { message },
+        Failure::Forbidden => BitbucketError::Forbidden {
             message,
             required: list("required"),
             granted: list("granted"),
         },
-        404 => BitbucketError::NotFound { message },
-        410 => BitbucketError::Gone { message },
-        429 => BitbucketError::RateLimited { attempts },
-        code => BitbucketError::Server {
-            status: code,
+        Failure::NotFound => BitbucketError::NotFound { message },
+        Failure::Gone => BitbucketError::Gone { message },
+        Failure::RateLimited => BitbucketError::RateLimited { attempts },
+        Failure::Other(status) => BitbucketError::Server {
+            status,
             message,
             attempts,
         },

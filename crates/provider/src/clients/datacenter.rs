@@ -13,25 +13,11 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::http::{self, HttpPolicy, TransportError};
-use crate::secret::Secret;
+use super::http::{self, Failure, HttpPolicy, TransportError};
 
 /// How a credential is presented. SEI only ever sends Basic; Bearer is
 /// used by the check to recognise a project or repository token.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DataCenterAuth {
-    Basic { username: String, secret: Secret },
-    Bearer(Secret),
-}
-
-impl fmt::Debug for DataCenterAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DataCenterAuth::Basic { username, .. } => write!(f, "Basic({username}, ***)"),
-            DataCenterAuth::Bearer(_) => f.write_str("Bearer(***)"),
-        }
-    }
-}
+pub type DataCenterAuth = super::Auth;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DataCenterError {
@@ -204,7 +190,7 @@ impl DataCenterClient {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|c| c.split(';').next().unwrap_or(c).trim().to_string());
-        let body = read_bounded(resp).await;
+        let body = http::read_bounded(resp, READ_LIMIT).await;
         let not_dc = |body: String| ProbeError::NotDataCenter {
             url: shown.clone(),
             status: status.as_u16(),
@@ -226,28 +212,26 @@ impl DataCenterClient {
         auth: &DataCenterAuth,
         cancel: &CancellationToken,
     ) -> DcReply<T> {
-        let (resp, attempts) =
-            match http::send_idempotent(|| self.get(url.clone(), Some(auth)), &self.policy, cancel).await {
-                Ok(r) => r,
-                Err(e) => {
-                    return DcReply {
-                        identity: None,
-                        result: Err(e.into()),
-                    }
+        let ex = match http::exchange(|| self.get(url.clone(), Some(auth)), &self.policy, cancel).await {
+            Ok(ex) => ex,
+            Err(e) => {
+                return DcReply {
+                    identity: None,
+                    result: Err(e.into()),
                 }
-            };
-        let identity = resp
-            .headers()
+            }
+        };
+        // Who Data Center took the caller for: tells its two 401s apart.
+        let identity = ex
+            .headers
             .get("x-ausername")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
             .filter(|s| !s.is_empty());
-        let status = resp.status();
-        let body = read_bounded(resp).await;
-        let result = if status.is_success() {
-            serde_json::from_str(&body).map_err(|e| DataCenterError::Decode(e.to_string()))
+        let result = if ex.status.is_success() {
+            serde_json::from_str(&ex.body).map_err(|e| DataCenterError::Decode(e.to_string()))
         } else {
-            Err(classify(status, &body, attempts, identity.clone()))
+            Err(classify(ex.status, &ex.body, ex.attempts, identity.clone()))
         };
         DcReply { identity, result }
     }
@@ -318,20 +302,9 @@ impl DataCenterClient {
     }
 }
 
-/// Reads at most 64 KiB of an answer: a misconfigured `url` can point at
-/// anything, and only the start of a body is ever shown.
-async fn read_bounded(mut resp: reqwest::Response) -> String {
-    const LIMIT: usize = 64 * 1024;
-    let mut bytes = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() >= LIMIT {
-            bytes.truncate(LIMIT);
-            break;
-        }
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
-}
+/// How much of a version probe's answer is read: a misconfigured `url` can
+/// point at anything (an HTML login page), and only its start is shown.
+const READ_LIMIT: usize = 64 * 1024;
 
 #[derive(Deserialize, Default)]
 struct Envelope {
@@ -354,16 +327,18 @@ fn classify(status: StatusCode, body: &str, attempts: u32, identity: Option<Stri
     let message = first
         .message
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
-    match status.as_u16() {
-        401 => DataCenterError::Unauthorized {
+    // Data Center answers 401, never 403, for missing permissions; who
+    // asked (`X-AUSERNAME`) tells the two 401s apart.
+    match Failure::of(status) {
+        Failure::Unauthorized => DataCenterError::Unauthorized {
             identity,
             message,
             exception: first.exception_name,
         },
-        404 => DataCenterError::NotFound { message },
-        429 => DataCenterError::RateLimited { attempts },
-        code => DataCenterError::Server {
-            status: code,
+        Failure::NotFound => DataCenterError::NotFound { message },
+        Failure::RateLimited => DataCenterError::RateLimited { attempts },
+        Failure::Forbidden | Failure::Gone | Failure::Other(_) => DataCenterError::Server {
+            status: status.as_u16(),
             message,
             attempts,
         },

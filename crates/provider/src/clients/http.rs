@@ -59,6 +59,37 @@ pub enum TransportError {
     Other { message: String },
 }
 
+/// What a failed status means, read the same way for every API this
+/// provider calls; each client then words it with its service's message
+/// and quirks (a Data Center 401 that names a user, Bitbucket's scope lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// 401: the credential is not accepted.
+    Unauthorized,
+    /// 403: accepted, but not allowed this.
+    Forbidden,
+    NotFound,
+    /// 410: the endpoint or object was removed.
+    Gone,
+    /// 429, once the retries are spent.
+    RateLimited,
+    /// Anything else: the service failed, or refused the request's form.
+    Other(u16),
+}
+
+impl Failure {
+    pub fn of(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => Failure::Unauthorized,
+            403 => Failure::Forbidden,
+            404 => Failure::NotFound,
+            410 => Failure::Gone,
+            429 => Failure::RateLimited,
+            code => Failure::Other(code),
+        }
+    }
+}
+
 pub fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
@@ -262,6 +293,52 @@ pub async fn send_idempotent(
         tracing::debug!(why = %why, attempt = attempts, delay_ms = delay.as_millis() as u64, "retrying an idempotent request");
         wait(delay, cancel).await?;
     }
+}
+
+/// What a client reads of a finished idempotent request.
+#[derive(Debug)]
+pub struct Exchange {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    /// At most [`BODY_LIMIT`] bytes of the body, as text.
+    pub body: String,
+    pub attempts: u32,
+}
+
+/// The most of a response body a client reads: far above any page these
+/// APIs send, and a bound on what a proxy's endless answer can cost.
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// [`send_idempotent`], then the status, headers and body (bounded).
+pub async fn exchange(
+    build: impl Fn() -> RequestBuilder,
+    policy: &HttpPolicy,
+    cancel: &CancellationToken,
+) -> Result<Exchange, TransportError> {
+    let (resp, attempts) = send_idempotent(build, policy, cancel).await?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = read_bounded(resp, BODY_LIMIT).await;
+    Ok(Exchange {
+        status,
+        headers,
+        body,
+        attempts,
+    })
+}
+
+/// Up to `limit` bytes of the body; a connection lost mid-body keeps what
+/// arrived, and the caller's decoding says it is incomplete.
+pub async fn read_bounded(mut resp: Response, limit: usize) -> String {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() >= limit {
+            bytes.truncate(limit);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// The HTTP client could not be built (TLS roots, resolver): a local

@@ -18,6 +18,26 @@ pub use oauth::{OAuthClient, OAuthError, OAuthToken};
 pub use records::RecordReader;
 pub use sei::{SeiAuth, SeiClient, SeiError, SeiScope};
 
+/// A credential as it travels to Bitbucket (Cloud or Data Center): Basic
+/// `username:secret`, or a Bearer token. Its `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Auth {
+    Basic {
+        username: String,
+        secret: crate::secret::Secret,
+    },
+    Bearer(crate::secret::Secret),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Basic { username, .. } => write!(f, "Basic({username}, ***)"),
+            Auth::Bearer(_) => f.write_str("Bearer(***)"),
+        }
+    }
+}
+
 /// Installs aws-lc-rs as the process's TLS crypto provider, once. reqwest is
 /// built without a provider of its own so that the whole process uses the one
 /// the plugin server needs for Terraform's P-521 certificates.
