@@ -12,12 +12,13 @@ use futures::future::join_all;
 use tfplugin::codec::{AttributePath, Type, Value};
 use tfplugin::diag::Diagnostics;
 use tfplugin::framework::Plan;
-use tfplugin::schema::validators::{EachString, HttpUrl, StringLength, WholeNumber};
+use tfplugin::schema::validators::{EachString, HttpUrl, StringLength};
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
 use super::integration_resource::{
-    common_attributes, credential_block, record_and_settings, IntegrationKind, IntegrationResource, IntegrationSettings,
+    common_attributes, credential_block, record_and_settings, CommonDocs, IntegrationKind, IntegrationResource,
+    IntegrationSettings,
 };
 use super::lifecycle::Kind;
 use super::{known_secret, report_diagnostics};
@@ -44,25 +45,22 @@ pub fn schema() -> Schema {
         "Atlassian account email (API token) or Bitbucket username (App Password).",
         "The API token",
     );
-    let block = common_attributes(Block::new("An SEI integration of application `bitbucket` (Bitbucket Cloud). Every credential is checked live against Bitbucket at plan time; SEI never returns credentials, so they are re-sent only when they change or `credentials_version` is bumped."))
+    let docs = CommonDocs {
+        credentials_version: "Bump to re-send the credentials (rotation, re-authentication).",
+        satellite: "An on-premises SEI satellite ingests; no credentials are sent.",
+        authentication: "SEI's credential kind: `api_key`, `multiple_api_keys`, `oauth` or `none`.",
+    };
+    let what = "An SEI integration of application `bitbucket` (Bitbucket Cloud). Every credential is checked live against Bitbucket at plan time; SEI never returns credentials, so they are re-sent only when they change or `credentials_version` is bumped.";
+    let block = common_attributes(Block::new(what), &docs)
         .attr(Attribute::optional_computed("url", Type::String).validate(HttpUrl).modify(PlanModifier::Default(Value::string(DEFAULT_URL))).describe("Bitbucket's URL. SEI applies a change only together with credentials, so a change re-sends them, or replaces the integration when there are none to send. Default: `https://bitbucket.org`."))
         .attr(Attribute::optional_computed("repositories", Type::set(Type::String)).validate(EachString { check: check_repository }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("`workspace/repo` names to ingest; empty means all repositories. Every credential must see every one."))
-        .attr(Attribute::optional("credentials_version", Type::Number).validate(WholeNumber).describe("Bump to re-send the credentials (rotation, re-authentication)."))
         .attr(Attribute::optional("oauth_code_wo", Type::String).sensitive().write_only().validate(StringLength { min: 1, max: 4096 }).describe("A Bitbucket authorization code for SEI's OAuth consumer. Single use and write-only: sent on create, and again only when `credentials_version` changes from one value to another."))
-        .attr(Attribute::optional_computed("satellite", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("An on-premises SEI satellite ingests; no credentials are sent. Default: `false`."))
-        .attr(Attribute::computed("authentication", Type::String).describe("SEI's credential kind: `api_key`, `multiple_api_keys`, `oauth` or `none`."))
         .block(NestedBlock::list("credential", credential));
     Schema::new(0, block)
 }
 
 /// Bitbucket Cloud, SEI's application `bitbucket`.
 pub struct Cloud;
-
-const CLOUD: Kind = Kind {
-    application: APPLICATION,
-    product: "Bitbucket Cloud",
-    example_name: "bb-prod",
-};
 
 /// `sei_bitbucket_integration`.
 pub type BitbucketIntegrationResource = IntegrationResource<Cloud>;
@@ -192,7 +190,7 @@ async fn check_credentials(ctx: &Ctx, config: &IntegrationModel) -> Diagnostics 
 impl IntegrationKind for Cloud {
     type Model = IntegrationModel;
 
-    const KIND: Kind = CLOUD;
+    const KIND: Kind = Kind::new(APPLICATION, "Bitbucket Cloud", "bb-prod");
 
     record_and_settings!();
 

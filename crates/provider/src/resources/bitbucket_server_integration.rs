@@ -12,13 +12,13 @@ use async_trait::async_trait;
 use tfplugin::codec::{AttributePath, Type, Value};
 use tfplugin::diag::Diagnostics;
 use tfplugin::framework::Plan;
-use tfplugin::schema::validators::{EachString, HttpUrl, Validator, WholeNumber};
+use tfplugin::schema::validators::{EachString, HttpUrl, Validator};
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
 use super::integration_resource::{
-    common_attributes, credential_block, record_and_settings, CredentialBlock, IntegrationKind, IntegrationResource,
-    IntegrationSettings,
+    common_attributes, credential_block, record_and_settings, CommonDocs, CredentialBlock, IntegrationKind,
+    IntegrationResource, IntegrationSettings,
 };
 use super::lifecycle::Kind;
 use super::{known_secret, problem_diagnostics, sorted_set};
@@ -97,13 +97,17 @@ pub fn schema() -> Schema {
         "The Data Center user the password or token belongs to.",
         "The user's password or HTTP access token",
     );
-    let block = common_attributes(Block::new("An SEI integration of application `bitbucket_server`: a self-hosted Bitbucket Data Center (or Server). The credential is checked live against the server at plan time, from the machine running Terraform, unless `satellite` is set."))
+    let docs = CommonDocs {
+        credentials_version: "Bump to re-send the credential (rotation).",
+        satellite:
+            "A private server, reached by an SEI ingestion satellite: no credentials are sent and nothing is checked.",
+        authentication: "SEI's credential kind: `api_key`, or `none` for a satellite.",
+    };
+    let what = "An SEI integration of application `bitbucket_server`: a self-hosted Bitbucket Data Center (or Server). The credential is checked live against the server at plan time, from the machine running Terraform, unless `satellite` is set.";
+    let block = common_attributes(Block::new(what), &docs)
         .attr(Attribute::required("url", Type::String).validate(HttpUrl).validate(ServerUrl).describe("The server's base URL, with any context path, without a trailing `/` and without `/rest`. SEI applies a change only together with credentials, so a change re-sends them, or replaces a satellite integration."))
         .attr(Attribute::optional_computed("projects", strings.clone()).validate(EachString { check: check_project }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("Project **names** (not keys) to ingest, as SEI filters them (case-insensitive); empty means all."))
         .attr(Attribute::optional_computed("repositories", strings).validate(EachString { check: check_repository }).modify(PlanModifier::Default(Value::Set(Vec::new()))).describe("Repository **names** (not `PROJECT/slug`) to ingest, as SEI filters them (case-insensitive); empty means all the user can read."))
-        .attr(Attribute::optional("credentials_version", Type::Number).validate(WholeNumber).describe("Bump to re-send the credential (rotation)."))
-        .attr(Attribute::optional_computed("satellite", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe("A private server, reached by an SEI ingestion satellite: no credentials are sent and nothing is checked. Default: `false`."))
-        .attr(Attribute::computed("authentication", Type::String).describe("SEI's credential kind: `api_key`, or `none` for a satellite."))
         .attr(Attribute::computed("server_version", Type::String).describe("The Data Center version the server reports (`application-properties`); null for a satellite or when the server cannot be reached from here."))
         .block(NestedBlock {
             max_items: 1,
@@ -114,12 +118,6 @@ pub fn schema() -> Schema {
 
 /// Bitbucket Data Center (or Server), SEI's application `bitbucket_server`.
 pub struct DataCenter;
-
-const DATA_CENTER: Kind = Kind {
-    application: SERVER_APPLICATION,
-    product: "Bitbucket Data Center",
-    example_name: "bbdc-prod",
-};
 
 /// `sei_bitbucket_server_integration`.
 pub type BitbucketServerIntegrationResource = IntegrationResource<DataCenter>;
@@ -198,7 +196,7 @@ impl IntegrationKind for DataCenter {
         schema()
     }
 
-    const KIND: Kind = DATA_CENTER;
+    const KIND: Kind = Kind::new(SERVER_APPLICATION, "Bitbucket Data Center", "bbdc-prod");
 
     record_and_settings!();
 

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use tfplugin::codec::{AttributePath, Number, Type, Value};
 use tfplugin::diag::Diagnostics;
 use tfplugin::framework::{Plan, Resource};
-use tfplugin::schema::validators::{EachString, NoControlChars, NoSurroundingSpace, StringLength};
+use tfplugin::schema::validators::{EachString, NoControlChars, NoSurroundingSpace, StringLength, WholeNumber};
 use tfplugin::schema::{Attribute, Block, IdentitySchema, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
@@ -111,10 +111,19 @@ impl IntegrationSettings {
     }
 }
 
+/// How a kind describes the attributes every kind has but words its own
+/// way.
+pub struct CommonDocs {
+    pub credentials_version: &'static str,
+    pub satellite: &'static str,
+    pub authentication: &'static str,
+}
+
 /// The attributes every integration resource has, whatever its
 /// application: SEI's record (id, name, description, tags, fetch flags,
-/// status, times) and the create-time settings. A kind adds its own.
-pub fn common_attributes(block: Block) -> Block {
+/// status, times), `satellite`, `authentication`, `credentials_version` and
+/// the create-time settings. A kind adds its own.
+pub fn common_attributes(block: Block, docs: &CommonDocs) -> Block {
     let flag = |name: &'static str, default: bool, what: &str| {
         Attribute::optional_computed(name, Type::Bool)
             .modify(PlanModifier::Default(Value::Bool(default)))
@@ -134,6 +143,9 @@ pub fn common_attributes(block: Block) -> Block {
         .attr(Attribute::computed("status", Type::String).describe(crate::integration::STATUS_DOC))
         .attr(Attribute::computed("created_at", Type::Number).describe("Creation time, epoch seconds."))
         .attr(Attribute::computed("updated_at", Type::Number).describe("Last update time, epoch seconds."))
+        .attr(Attribute::optional("credentials_version", Type::Number).validate(WholeNumber).describe(docs.credentials_version))
+        .attr(Attribute::optional_computed("satellite", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe(format!("{} Default: `false`.", docs.satellite)))
+        .attr(Attribute::computed("authentication", Type::String).describe(docs.authentication))
 }
 
 /// A `credential` block's attributes, described for the kind: who signs in

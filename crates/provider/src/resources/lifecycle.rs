@@ -24,6 +24,16 @@ pub struct Kind {
     pub example_name: &'static str,
 }
 
+impl Kind {
+    pub const fn new(application: &'static str, product: &'static str, example_name: &'static str) -> Self {
+        Kind {
+            application,
+            product,
+            example_name,
+        }
+    }
+}
+
 /// The resource that manages an application, for "use that one instead".
 fn resource_for(application: &str) -> Option<&'static str> {
     match application {

@@ -45,11 +45,6 @@ pub fn terraform_available() -> bool {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        if !found {
-            eprintln!(
-                "acceptance tests skipped: no terraform found (put terraform >= 1.11 on PATH, or set TERRAFORM to its path)"
-            );
-        }
         found
     })
 }
@@ -348,15 +343,18 @@ pub struct Tf {
 }
 
 impl Tf {
-    /// `None`, after saying so, when there is no terraform to run.
-    pub fn new() -> Option<Tf> {
+    /// A working directory, its CLI config and a sandbox. Panics without a
+    /// terraform: a test that gets here was not built as ignored (see
+    /// build.rs), so a missing terraform is a failure, never a pass.
+    pub fn new() -> Tf {
         Self::with_seed(&default_seed())
     }
 
-    pub fn with_seed(seed: &str) -> Option<Tf> {
-        if !terraform_available() {
-            return None;
-        }
+    pub fn with_seed(seed: &str) -> Tf {
+        assert!(
+            terraform_available(),
+            "no terraform found: put terraform >= 1.11 on PATH or set TERRAFORM (outside CI, a build without one marks these tests ignored)"
+        );
         let dir = TempDir::new();
         let sandbox = SandboxProc::start(seed, dir.path());
         let cli = dir.path().join("cli.tfrc");
@@ -381,7 +379,7 @@ impl Tf {
             ("BITBUCKET_API_URL".into(), sandbox.bitbucket_api()),
             ("BITBUCKET_OAUTH_URL".into(), sandbox.bitbucket_oauth()),
         ];
-        Some(Tf { dir, sandbox, env })
+        Tf { dir, sandbox, env }
     }
 
     pub fn work(&self) -> PathBuf {

@@ -39,8 +39,9 @@ check "ops_credential" {
 "#;
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn write_only_credential_create_empty_plan_and_version_bump() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_ops_token", OPS.1);
     tf.config(&WO.replace("VERSION", "1"));
     tf.apply();
@@ -73,8 +74,9 @@ fn write_only_credential_create_empty_plan_and_version_bump() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn revoked_stored_password_shows_on_refresh_warns_at_plan_and_fails_the_apply_on_its_line() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_ops_password", OPS.1);
     tf.config(STORED);
     tf.apply();
@@ -117,8 +119,9 @@ fn revoked_stored_password_shows_on_refresh_warns_at_plan_and_fails_the_apply_on
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn import_of_a_credential_says_to_declare_it() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_ops_token", OPS.1);
     tf.config(&WO.replace("VERSION", "1"));
     let out = tf.run(&["import", "-no-color", "sei_bitbucket_credential.ops", "anything"]);
@@ -131,8 +134,9 @@ fn import_of_a_credential_says_to_declare_it() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn secrets_stay_out_of_logs_output_and_write_only_state() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     // Distinct secrets: the write-only one is ops', the stored one is ci's.
     tf.set_env("TF_VAR_ops_token", OPS.1);
     tf.set_env("TF_VAR_ci_password", CI.1);
@@ -239,8 +243,9 @@ resource "sei_bitbucket_integration" "x" {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn check_data_source_reports_and_list_data_source_pages_with_a_true_prefix() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     for i in 0..105 {
         let (status, _) = tf.sandbox.send(
             "POST",
@@ -293,8 +298,9 @@ output "names" {{ value = [for i in data.sei_bitbucket_integrations.bb.integrati
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn ephemeral_token_opens_and_closes_and_never_shows_in_logs() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_LOG", "trace");
     tf.config(&format!(
         r#"
@@ -333,8 +339,9 @@ output "valid" {{ value = data.sei_bitbucket_credential_check.ops.valid }}
 
 /// People decommission exactly when tokens are revoked: destroy must work.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn destroy_after_every_token_was_revoked_exits_0_and_leaves_no_record() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_ops_token", OPS.1);
     tf.set_env("TF_VAR_ci_password", CI.1);
     tf.config(
@@ -396,8 +403,9 @@ resource "sei_bitbucket_integration" "prod" {
 /// App Passwords are gone: the value is deprecated on its own line, at
 /// validate, before any call to Bitbucket.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn auth_type_app_password_is_deprecated_on_its_line() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     tf.config(
         r#"
 variable "legacy" {

@@ -58,8 +58,9 @@ fn only_error(tf: &Tf) -> serde_json::Value {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn create_with_a_user_token_update_in_place_drift_and_destroy() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     tf.config(&integration(
         "bbdc-prod",
@@ -146,8 +147,9 @@ fn create_with_a_user_token_update_in_place_drift_and_destroy() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_satellite_record_sends_nothing_checks_nothing_and_imports_by_id_and_name() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     let satellite = r#"
 resource "sei_bitbucket_server_integration" "sat" {
   name       = "bbdc-satellite"
@@ -193,8 +195,9 @@ resource "sei_bitbucket_server_integration" "sat" {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_cloud_record_is_refused_by_the_data_center_resource_and_the_other_way_round() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     let (status, cloud) = tf.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
@@ -249,8 +252,9 @@ resource "sei_bitbucket_integration" "y" {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_bad_token_fails_on_the_password_wo_line() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, "BBDC-not-a-token");
     tf.config(&integration("bbdc-bad", SVC.0, ""));
     let d = only_error(&tf);
@@ -263,8 +267,9 @@ fn a_bad_token_fails_on_the_password_wo_line() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_user_without_repo_read_on_a_listed_repository_fails_on_the_repositories_line() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, LIMITED.1);
     tf.config(&integration(
         "bbdc-limited",
@@ -287,8 +292,9 @@ fn a_user_without_repo_read_on_a_listed_repository_fails_on_the_repositories_lin
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_project_not_visible_and_a_repository_that_does_not_exist_are_named() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     tf.config(&integration(
         "bbdc-missing",
@@ -310,8 +316,9 @@ fn a_project_not_visible_and_a_repository_that_does_not_exist_are_named() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_repository_outside_the_listed_projects_is_named() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     // svc-sei reads Mobile's ios, but SEI ingests only Platform's repositories.
     tf.config(&integration(
@@ -338,8 +345,9 @@ fn a_repository_outside_the_listed_projects_is_named() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_project_token_in_basic_auth_is_explained() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, PROJECT_TOKEN);
     tf.config(&integration("bbdc-project-token", SVC.0, ""));
     let d = only_error(&tf);
@@ -354,8 +362,9 @@ fn a_project_token_in_basic_auth_is_explained() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_url_that_is_not_data_center_fails_on_url() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     // Bitbucket Cloud's side: it answers, but not as Data Center does.
     let cloud = format!("{}/bitbucket", tf.sandbox.base);
@@ -379,8 +388,9 @@ fn a_url_that_is_not_data_center_fails_on_url() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn twenty_integrations_sharing_one_credential_and_server_cost_what_one_does() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     let body = r#"  projects     = ["Platform"]
   repositories = ["api", "web"]"#;
@@ -405,8 +415,9 @@ fn twenty_integrations_sharing_one_credential_and_server_cost_what_one_does() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_data_center_that_keeps_answering_429_gives_a_warning_after_the_retries() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     tf.set_env("SEI_MAX_RETRIES", "1");
     tf.config(&integration("bbdc-throttled", SVC.0, ""));
@@ -429,8 +440,9 @@ fn a_data_center_that_keeps_answering_429_gives_a_warning_after_the_retries() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn the_data_sources_take_and_return_the_application() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     tf.config(&format!(
         "{}\n{}",
@@ -468,8 +480,9 @@ output "cloud" {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn data_center_secrets_stay_out_of_state_plan_and_trace_logs() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     tf.set_env("TF_LOG", "trace");
     tf.config(&integration("bbdc-secrets", SVC.0, r#"  repositories = ["api"]"#));
@@ -494,8 +507,9 @@ fn data_center_secrets_stay_out_of_state_plan_and_trace_logs() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn the_datacenter_example_applies_against_the_sandbox() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     dc(&mut tf, SVC.1);
     std::fs::copy(
         repo_root().join("examples/datacenter/main.tf"),
@@ -513,8 +527,9 @@ fn the_datacenter_example_applies_against_the_sandbox() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_failing_plans_trace_log_shows_the_failing_call_and_no_secret() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     let bad = "BBDC-wrong-secret-for-the-log-test";
     dc(&mut tf, bad);
     tf.set_env("TF_LOG", "trace");

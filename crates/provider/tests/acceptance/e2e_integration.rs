@@ -42,8 +42,9 @@ resource "sei_bitbucket_integration" "prod" {{
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn create_empty_plan_update_in_place_and_destroy() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     with_tokens(&mut tf);
     tf.config(&two_credentials("bb-prod", r#"  description = "Prod workspaces""#));
     tf.apply();
@@ -82,8 +83,9 @@ fn create_empty_plan_update_in_place_and_destroy() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn drift_is_shown_and_restored_keeping_unmanaged_metadata() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     with_tokens(&mut tf);
     tf.config(&two_credentials("bb-drift", r#"  description = "managed""#));
     tf.apply();
@@ -123,8 +125,9 @@ fn drift_is_shown_and_restored_keeping_unmanaged_metadata() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn out_of_band_delete_plans_a_create_and_destroy_tolerates_it() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     with_tokens(&mut tf);
     tf.config(&two_credentials("bb-gone", ""));
     tf.apply();
@@ -146,8 +149,9 @@ fn out_of_band_delete_plans_a_create_and_destroy_tolerates_it() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn one_block_is_api_key_and_resends_follow_the_rules() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_ops_password", OPS.1);
     let config = |password_var: &str, version: u32, url: &str| {
         format!(
@@ -209,8 +213,9 @@ resource "sei_bitbucket_integration" "one" {{
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn import_by_id_and_by_name() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     with_tokens(&mut tf);
     let (status, created) = tf.sandbox.send(
         "POST",
@@ -274,8 +279,9 @@ fn import_by_id_and_by_name() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn import_block_by_name() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     let (_, sat) = tf.sandbox.send(
         "POST",
         "/sei/api/v1/integrations",
@@ -323,8 +329,9 @@ fn authorize_code(tf: &Tf) -> String {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a_code() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     let first_code = authorize_code(&tf);
     tf.set_env("TF_VAR_code", &first_code);
     let config = |version: &str| {
@@ -344,7 +351,7 @@ fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a
 
     // Import of an OAuth record made elsewhere: the first plan only records
     // credentials_version; no code is sent.
-    let Some(other) = Tf::new() else { return };
+    let other = Tf::new();
     let code = authorize_code(&other);
     let (status, rec) = other.sandbox.send(
         "POST",
@@ -386,8 +393,9 @@ fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_name_conflict_gives_the_import_command_at_plan_and_at_apply() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     with_tokens(&mut tf);
     let taken = |tf: &Tf, name: &str| {
         let (_, existing) = tf.sandbox.send(
@@ -444,8 +452,9 @@ fn a_name_conflict_gives_the_import_command_at_plan_and_at_apply() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn retried_create_under_injected_faults_makes_exactly_one_record() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     with_tokens(&mut tf);
     tf.config(&two_credentials("bb-faults", ""));
     for (status, count) in [(429, 3), (503, 2)] {
@@ -469,8 +478,9 @@ fn retried_create_under_injected_faults_makes_exactly_one_record() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn preflight_failures_quote_sei_and_ingestion_flags_act_as_documented() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     with_tokens(&mut tf);
     // With live checks off, SEI's own preflight is what catches a revoked token.
     tf.set_env("SEI_VALIDATE_CREDENTIALS", "false");
@@ -515,8 +525,9 @@ fn preflight_failures_quote_sei_and_ingestion_flags_act_as_documented() {
 /// The resource and both data sources map SEI's record in one place, so a
 /// record created without `url` shows the same url everywhere.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn resource_and_data_sources_agree_on_a_record_created_without_url() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     tf.config(
         r#"
 resource "sei_bitbucket_integration" "sat" {
@@ -562,8 +573,9 @@ output "urls" {
 /// path or a proxy's HTML 404 is an error naming `endpoint`, and neither
 /// state nor SEI changes.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_404_that_is_not_seis_own_answer_fails_naming_endpoint_and_loses_nothing() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.config(
         r#"
 resource "sei_bitbucket_integration" "sat" {
@@ -618,8 +630,9 @@ resource "sei_bitbucket_integration" "sat" {
 /// `description = ""` means "no description": accepted while SEI holds none,
 /// refused at plan on its line once SEI holds one it cannot clear.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn an_empty_description_applies_replans_empty_and_is_refused_when_sei_holds_one() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     tf.config(
         r#"
 resource "sei_bitbucket_integration" "sat" {
@@ -663,8 +676,9 @@ resource "sei_bitbucket_integration" "sat" {
 
 /// What to check when SEI refuses the key or cannot be reached.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_key_of_another_account_and_an_unreachable_endpoint_name_their_settings() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.config(
         r#"
 resource "sei_bitbucket_integration" "sat" {
@@ -698,8 +712,9 @@ resource "sei_bitbucket_integration" "sat" {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn an_imported_integration_without_credential_blocks_is_told_what_to_add() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     tf.config(
         r#"
 import {

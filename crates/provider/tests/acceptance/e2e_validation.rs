@@ -41,8 +41,9 @@ fn failing_plan(tf: &Tf) -> Vec<serde_json::Value> {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn revoked_token_fails_on_the_second_blocks_password_wo_line() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.set_env("TF_VAR_second", CI.1);
     tf.config(&config(OPS, Some(CI.0), r#"["acme/api"]"#));
@@ -64,8 +65,9 @@ fn revoked_token_fails_on_the_second_blocks_password_wo_line() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn app_password_gets_the_removal_guidance() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", LEGACY.1);
     tf.config(&config(LEGACY, None, "[]"));
     let errors = failing_plan(&tf);
@@ -83,8 +85,9 @@ fn app_password_gets_the_removal_guidance() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn an_api_token_with_a_username_that_is_not_an_email_says_so_in_a_block_and_at_validate() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.config(&config(("ops", OPS.1), None, "[]"));
     let errors = failing_plan(&tf);
@@ -117,8 +120,9 @@ resource "sei_bitbucket_credential" "ops" {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_repository_within_two_edits_of_a_listed_one_is_suggested() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.config(&config(OPS, None, r#"["acme/apu"]"#));
     let errors = failing_plan(&tf);
@@ -128,8 +132,9 @@ fn a_repository_within_two_edits_of_a_listed_one_is_suggested() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_missing_scope_is_named() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", NARROW.1);
     tf.config(&config(NARROW, None, "[]"));
     let errors = failing_plan(&tf);
@@ -143,8 +148,9 @@ fn a_missing_scope_is_named() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_missing_repository_is_named_on_the_repositories_line() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.config(&config(OPS, None, r#"["acme/nope"]"#));
     let errors = failing_plan(&tf);
@@ -154,8 +160,9 @@ fn a_missing_repository_is_named_on_the_repositories_line() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_repository_one_credential_cannot_see_names_that_credential() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.set_env("TF_VAR_second", CI.1);
     // ci@ sees only acme/api and acme/web.
@@ -170,8 +177,9 @@ fn a_repository_one_credential_cannot_see_names_that_credential() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn provider_block_errors_at_validate_and_plan() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.config(&format!(
         "provider \"sei\" {{\n  endpoint = \"not a url\"\n}}\n{}",
@@ -195,8 +203,9 @@ fn provider_block_errors_at_validate_and_plan() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn permanent_bitbucket_429_is_a_warning_not_a_failure() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.set_env("SEI_MAX_RETRIES", "1");
     tf.config(&config(OPS, None, r#"["acme/api"]"#));
@@ -211,8 +220,9 @@ fn permanent_bitbucket_429_is_a_warning_not_a_failure() {
 }
 
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn plan_of_30_integrations_sharing_2_credentials_stays_in_budget() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.set_env("TF_VAR_second", CI.1);
     tf.config(&config(OPS, Some(CI.0), r#"["acme/api", "acme/web"]"#).replace(
@@ -243,8 +253,9 @@ fn plan_of_30_integrations_sharing_2_credentials_stays_in_budget() {
 /// Bitbucket lists globex's public repository to anyone; ops is not a
 /// member of globex, so SEI would ingest nothing there.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_credential_that_is_not_a_member_fails_on_its_workspace_and_repository_lines() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.config(&format!(
         r#"{}
@@ -288,8 +299,9 @@ resource "sei_bitbucket_integration" "sat" {
 
 /// The SEI connection is checked at plan, before apply writes anything.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_wrong_key_or_account_fails_the_plan_and_bad_provider_settings_are_refused() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.config(ONE_SATELLITE);
     tf.set_env("SEI_API_KEY", "not-the-key");
     let out = tf.plan_json();
@@ -354,8 +366,9 @@ fn a_wrong_key_or_account_fails_the_plan_and_bad_provider_settings_are_refused()
 
 /// What used to be accepted silently is an error on its attribute at validate.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn bad_values_fail_at_validate_on_their_attributes() {
-    let Some(tf) = Tf::new() else { return };
+    let tf = Tf::new();
     let body = r#"variable "first" {
   type      = string
   ephemeral = true
@@ -432,8 +445,9 @@ data "sei_bitbucket_integrations" "tagged" {
 
 /// SEI's preflight compares names as given: check the same way at plan.
 #[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_repository_in_the_wrong_case_fails_the_plan_and_names_the_listed_one() {
-    let Some(mut tf) = Tf::new() else { return };
+    let mut tf = Tf::new();
     tf.set_env("TF_VAR_first", OPS.1);
     tf.config(&config(OPS, None, r#"["acme/API"]"#));
     let errors = failing_plan(&tf);

@@ -3,9 +3,10 @@
 //! AutoMTLS, gRPC), which talks to a real `sei-sandbox` process over HTTP.
 //!
 //! Like Go providers' `TF_ACC`, it needs something from outside: a
-//! `terraform` (>= 1.11) on PATH, or in `TERRAFORM`. Without one every
-//! test prints why it is skipped and passes; `scripts/test.sh` and CI
-//! require terraform, so there nothing is skipped.
+//! `terraform` (>= 1.11) on PATH, or in `TERRAFORM`. The build script looks
+//! for one: without it (and outside CI) every test is built `#[ignore]`d, so
+//! the runner reports them as ignored, never as passed; with `CI=true` they
+//! run and fail. `scripts/test.sh` and CI require terraform.
 
 // Tests: an unwrap that fails is the test failing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
