@@ -324,16 +324,13 @@ fn guarded(sb: &Sandbox, req: &Request, legacy: &str, api: &str, body: impl FnOn
     resp
 }
 
+/// A stable Bitbucket account UUID per name, in braces as Bitbucket shows it.
 fn uuid_for(name: &str) -> String {
-    let h = super::world::sha256_hex(name);
-    format!(
-        "{{{}-{}-{}-{}-{}}}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    format!("{{{}}}", uuid::Uuid::from_bytes(bytes))
 }
 
 fn host_base(req: &Request) -> String {

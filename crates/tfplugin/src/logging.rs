@@ -167,7 +167,7 @@ fn format_event_with(event: &Event<'_>, module: &str, inherited: Vec<(String, se
 
 /// go-hclog's `2006-01-02T15:04:05.000000Z07:00`: exactly six fractional digits.
 pub fn hclog_timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn hclog_level(level: Level) -> &'static str {

@@ -167,9 +167,13 @@ pub async fn send_once(
 /// One path segment, percent-encoded (a space as `%20`, not `+`): names
 /// from configuration end up in URL paths.
 pub(crate) fn path_segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+    /// Everything but RFC 3986's unreserved characters.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// Which credential a request carries, as logs may show it: the username

@@ -511,7 +511,7 @@ impl SeiClient {
     }
 
     pub async fn get(&self, id: &str, cancel: &CancellationToken) -> Result<Integration, SeiError> {
-        let tail = format!("/{}", encode_segment(id));
+        let tail = format!("/{}", http::path_segment(id));
         let (resp, attempts) = http::send_idempotent(|| self.request(Method::GET, &tail), &self.policy, cancel).await?;
         let status = resp.status();
         let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
@@ -639,7 +639,7 @@ impl SeiClient {
     /// Updates in place. A PUT is idempotent: the same body twice gives the
     /// same record.
     pub async fn update(&self, id: &str, req: &IntegrationRequest, cancel: &CancellationToken) -> Result<(), SeiError> {
-        let tail = format!("/{}", encode_segment(id));
+        let tail = format!("/{}", http::path_segment(id));
         let (resp, attempts) =
             http::send_idempotent(|| self.request(Method::PUT, &tail).json(req), &self.policy, cancel).await?;
         let status = resp.status();
@@ -666,7 +666,7 @@ impl SeiClient {
     /// Deletes; a record that is already gone counts as deleted. SEI answers
     /// 200 even on failure, so `success: false` is checked with a GET.
     pub async fn delete(&self, id: &str, cancel: &CancellationToken) -> Result<(), SeiError> {
-        let tail = format!("/{}", encode_segment(id));
+        let tail = format!("/{}", http::path_segment(id));
         let (resp, attempts) =
             http::send_idempotent(|| self.request(Method::DELETE, &tail), &self.policy, cancel).await?;
         let status = resp.status();
@@ -809,10 +809,6 @@ fn merge_page(out: &mut Vec<Integration>, seen: &mut HashSet<String>, page: Vec<
             out.push(record);
         }
     }
-}
-
-fn encode_segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Maps a non-2xx status to the typed error, keeping SEI's message.

@@ -89,7 +89,10 @@ impl EphemeralResource<Services> for BitbucketOAuthTokenEphemeral {
                 access_token: Val::Known(t.access_token.clone()),
                 token_type: Val::Known(t.token_type.clone()),
                 scopes: Val::Known(t.scopes.clone()),
-                expires_at: t.expires_at.map(|e| e.format("%Y-%m-%dT%H:%M:%SZ").to_string()).into(),
+                expires_at: t
+                    .expires_at
+                    .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .into(),
                 refresh_token,
                 ..config
             },

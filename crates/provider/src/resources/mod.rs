@@ -209,7 +209,7 @@ pub(crate) const STORED_PASSWORD_DEPRECATION: &str = "Use `password_wo` with `cr
 
 /// The RFC 3339 time of now, to the second, as Terraform shows timestamps.
 pub(crate) fn now_rfc3339() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub(crate) use crate::integration::sorted_set;

@@ -340,29 +340,13 @@ fn closest<'a>(candidates: impl Iterator<Item = &'a str>, wanted: &str) -> Optio
             let d = if c.to_lowercase() == lower {
                 0
             } else {
-                edit_distance(&c.to_lowercase(), &lower)
+                strsim::levenshtein(&c.to_lowercase(), &lower)
             };
             (d, c)
         })
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// Levenshtein distance, over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// Exactly as listed: SEI's preflight compares repository names as given,
@@ -536,6 +520,6 @@ mod tests {
         assert_eq!(closest(repos.iter().copied(), "acme/apu"), Some("acme/api"));
         assert_eq!(closest(repos.iter().copied(), "acme/infar"), Some("acme/infra"));
         assert_eq!(closest(repos.iter().copied(), "acme/billing"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
     }
 }
