@@ -250,6 +250,48 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
+/// What one attempt came to, for [`with_retries`].
+pub enum Step<T> {
+    /// Finished: the answer, or a failure the caller has already typed.
+    Done(T),
+    /// Send again after the backoff (or the server's own wait), for `why`.
+    Again { why: String, server_wait: Option<Duration> },
+}
+
+/// The one retry loop every request goes through: it numbers the
+/// attempts, waits between them (full-jitter backoff, or the server's
+/// `Retry-After`), logs every retry, and ends a wait at once on
+/// cancellation. `attempt(n, retries_left)` makes attempt `n` and decides
+/// what it came to; with no retry left it must not answer `Again`. What
+/// differs between requests is only that decision: an idempotent request
+/// is simply sent again ([`send_idempotent`]), a create first looks for the
+/// record its lost answer may have made (`SeiClient::create`).
+pub async fn with_retries<T, E, F, Fut>(policy: &HttpPolicy, cancel: &CancellationToken, mut attempt: F) -> Result<T, E>
+where
+    E: From<TransportError>,
+    F: FnMut(u32, bool) -> Fut,
+    Fut: std::future::Future<Output = Result<Step<T>, E>>,
+{
+    let mut n = 0u32;
+    loop {
+        n += 1;
+        let retries_left = n <= policy.max_retries;
+        match attempt(n, retries_left).await? {
+            Step::Done(out) => return Ok(out),
+            Step::Again { why, server_wait } => {
+                let delay = backoff_delay(n - 1, server_wait);
+                let waits = if server_wait.is_some() {
+                    "as the server asked"
+                } else {
+                    "full-jitter backoff"
+                };
+                tracing::debug!(why = %why, attempt = n, delay_ms = delay.as_millis() as u64, waits, "retrying");
+                wait(delay, cancel).await?;
+            }
+        }
+    }
+}
+
 /// Sends an idempotent request under the retry policy. Returns the final
 /// response (which may still be a 429 or 503 once retries are spent) and the
 /// number of attempts made. A lost answer (timeout, reset, closed
@@ -260,43 +302,28 @@ pub async fn send_idempotent(
     policy: &HttpPolicy,
     cancel: &CancellationToken,
 ) -> Result<(Response, u32), TransportError> {
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let retries_left = attempts <= policy.max_retries;
-        let why = match send_once(build(), policy.request_timeout, cancel, attempts).await {
-            Ok(resp) if is_retryable_status(resp.status()) && retries_left => {
-                let server_said = retry_after(&resp);
-                let delay = backoff_delay(attempts - 1, server_said);
-                tracing::debug!(
-                    status = resp.status().as_u16(),
-                    url = %loggable(resp.url()),
-                    attempt = attempts,
-                    delay_ms = delay.as_millis() as u64,
-                    why = if server_said.is_some() { "retryable status; waiting as Retry-After says" } else { "retryable status; full-jitter backoff" },
-                    "retrying"
-                );
-                wait(delay, cancel).await?;
-                continue;
+    let build = &build;
+    with_retries(policy, cancel, move |n, retries_left| async move {
+        let again = |why: String| Ok(Step::Again { why, server_wait: None });
+        match send_once(build(), policy.request_timeout, cancel, n).await {
+            Ok(resp) if is_retryable_status(resp.status()) && retries_left => Ok(Step::Again {
+                why: format!("{} answered HTTP {}", loggable(resp.url()), resp.status().as_u16()),
+                server_wait: retry_after(&resp),
+            }),
+            Ok(resp) => Ok(Step::Done((resp, n))),
+            Err(AttemptError::Cancelled) => Err(TransportError::Cancelled),
+            Err(AttemptError::Build(message)) => Err(TransportError::Other { message }),
+            Err(AttemptError::Connect(message)) if retries_left => again(format!("connection failed: {message}")),
+            Err(AttemptError::Timeout) if retries_left => again("no answer within the request timeout".into()),
+            Err(AttemptError::Dropped(message)) if retries_left => {
+                again(format!("connection lost before an answer: {message}"))
             }
-            Ok(resp) => return Ok((resp, attempts)),
-            Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled),
-            Err(AttemptError::Build(message)) => return Err(TransportError::Other { message }),
-            Err(AttemptError::Connect(message)) if !retries_left => {
-                return Err(TransportError::Connect { attempts, message })
-            }
-            Err(AttemptError::Timeout) if !retries_left => return Err(TransportError::Timeout { attempts }),
-            Err(AttemptError::Dropped(message)) if !retries_left => {
-                return Err(TransportError::Dropped { attempts, message })
-            }
-            Err(AttemptError::Connect(message)) => format!("connection failed: {message}"),
-            Err(AttemptError::Timeout) => "no answer within the request timeout".to_string(),
-            Err(AttemptError::Dropped(message)) => format!("connection lost before an answer: {message}"),
-        };
-        let delay = backoff_delay(attempts - 1, None);
-        tracing::debug!(why = %why, attempt = attempts, delay_ms = delay.as_millis() as u64, "retrying an idempotent request");
-        wait(delay, cancel).await?;
-    }
+            Err(AttemptError::Connect(message)) => Err(TransportError::Connect { attempts: n, message }),
+            Err(AttemptError::Timeout) => Err(TransportError::Timeout { attempts: n }),
+            Err(AttemptError::Dropped(message)) => Err(TransportError::Dropped { attempts: n, message }),
+        }
+    })
+    .await
 }
 
 /// What a client reads of a finished idempotent request.

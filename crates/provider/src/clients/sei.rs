@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::http::{self, AttemptError, HttpPolicy, TransportError};
+use super::http::{self, AttemptError, HttpPolicy, Step, TransportError};
 use crate::secret::Secret;
 
 /// How the API key travels: Harness platform tokens through the gateway's
@@ -544,75 +544,96 @@ impl SeiClient {
             CREATE_MARKER_KEY.to_string(),
             serde_json::Value::String(marker.as_str().to_string()),
         );
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let retries_left = attempts <= self.policy.max_retries;
-            let outcome = http::send_once(
-                self.request(Method::POST, "").json(&req),
-                self.policy.request_timeout,
-                cancel,
-                attempts,
-            )
-            .await;
-            let (lost, wait_for) = match outcome {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let wait_for = http::retry_after(&resp);
-                    let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
-                    // SEI answers a duplicate name with a generic 500, and a
-                    // gateway may answer 502/503/504 after SEI created the
-                    // record: either may hide a processed create.
-                    let ambiguous = status == StatusCode::INTERNAL_SERVER_ERROR || http::is_retryable_status(status);
-                    if !ambiguous {
-                        check_status(status, &body, attempts)?;
-                        let record = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
-                        return Ok(Created { record, adopted: None });
-                    }
-                    if let Some(record) = self.own_record(&req.name, &marker, cancel).await? {
-                        return Ok(Created::adopted(record, format!("SEI answered HTTP {status}")));
-                    }
-                    if status == StatusCode::INTERNAL_SERVER_ERROR || !retries_left {
-                        check_status(status, &body, attempts)?;
-                    }
-                    (format!("HTTP {status}"), wait_for)
+        let (req, marker) = (&req, &marker);
+        http::with_retries(&self.policy, cancel, move |attempt, retries_left| {
+            self.create_attempt(req, marker, attempt, retries_left, cancel)
+        })
+        .await
+    }
+
+    /// One attempt of a create, and what it came to. SEI answers a
+    /// duplicate name with a generic 500, and a gateway may answer
+    /// 502/503/504 after SEI created the record: like a lost answer, either
+    /// may hide a processed create, so the record with this call's marker is
+    /// looked for before anything is sent again.
+    async fn create_attempt(
+        &self,
+        req: &IntegrationRequest,
+        marker: &CreateMarker,
+        attempt: u32,
+        retries_left: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Step<Created>, SeiError> {
+        let outcome = http::send_once(
+            self.request(Method::POST, "").json(req),
+            self.policy.request_timeout,
+            cancel,
+            attempt,
+        )
+        .await;
+        let lost = match outcome {
+            Ok(resp) => {
+                let status = resp.status();
+                let server_wait = http::retry_after(&resp);
+                let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+                if status != StatusCode::INTERNAL_SERVER_ERROR && !http::is_retryable_status(status) {
+                    check_status(status, &body, attempt)?;
+                    let record = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
+                    return Ok(Step::Done(Created { record, adopted: None }));
                 }
-                Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled.into()),
-                Err(AttemptError::Build(message)) => return Err(TransportError::Other { message }.into()),
-                Err(AttemptError::Connect(message)) => {
-                    // Never reached SEI: nothing to look for.
-                    if !retries_left {
-                        return Err(TransportError::Connect { attempts, message }.into());
-                    }
-                    (format!("connection failed: {message}"), None)
+                if let Some(record) = self.own_record(&req.name, marker, cancel).await? {
+                    return Ok(Step::Done(Created::adopted(
+                        record,
+                        format!("SEI answered HTTP {status}"),
+                    )));
                 }
-                Err(lost @ (AttemptError::Timeout | AttemptError::Dropped(_))) => {
-                    let why = match &lost {
-                        AttemptError::Dropped(m) => format!("the connection was lost before an answer ({m})"),
-                        _ => "no answer within the request timeout".to_string(),
-                    };
-                    if let Some(record) = self.own_record(&req.name, &marker, cancel).await? {
-                        return Ok(Created::adopted(record, why));
-                    }
-                    if !retries_left {
-                        return Err(match lost {
-                            AttemptError::Dropped(message) => TransportError::Dropped { attempts, message },
-                            _ => TransportError::Timeout { attempts },
-                        }
-                        .into());
-                    }
-                    (why, None)
+                if status == StatusCode::INTERNAL_SERVER_ERROR || !retries_left {
+                    check_status(status, &body, attempt)?;
                 }
-            };
-            let delay = http::backoff_delay(attempts - 1, wait_for);
-            tracing::debug!(
-                why = %lost,
-                attempt = attempts,
-                delay_ms = delay.as_millis() as u64,
-                "the create did not go through and no record carries this call's marker; sending it again"
-            );
-            http::wait(delay, cancel).await?;
+                return Ok(Step::Again {
+                    why: format!("the create answered HTTP {status} and no record carries this call's marker"),
+                    server_wait,
+                });
+            }
+            Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled.into()),
+            Err(AttemptError::Build(message)) => return Err(TransportError::Other { message }.into()),
+            // Never reached SEI: nothing to look for.
+            Err(AttemptError::Connect(message)) if retries_left => {
+                return Ok(Step::Again {
+                    why: format!("connection failed: {message}"),
+                    server_wait: None,
+                })
+            }
+            Err(AttemptError::Connect(message)) => {
+                return Err(TransportError::Connect {
+                    attempts: attempt,
+                    message,
+                }
+                .into())
+            }
+            Err(lost) => lost,
+        };
+        let why = match &lost {
+            AttemptError::Dropped(m) => format!("the connection was lost before an answer ({m})"),
+            _ => "no answer within the request timeout".to_string(),
+        };
+        if let Some(record) = self.own_record(&req.name, marker, cancel).await? {
+            return Ok(Step::Done(Created::adopted(record, why)));
         }
+        if !retries_left {
+            return Err(match lost {
+                AttemptError::Dropped(message) => TransportError::Dropped {
+                    attempts: attempt,
+                    message,
+                },
+                _ => TransportError::Timeout { attempts: attempt },
+            }
+            .into());
+        }
+        Ok(Step::Again {
+            why: format!("{why}, and no record carries this call's marker"),
+            server_wait: None,
+        })
     }
 
     /// After an ambiguous create: the record this call made (it carries

@@ -82,7 +82,7 @@ impl DataSource<Services> for BitbucketIntegrationDataSource {
                 None
             }
             Err(e) => {
-                diags.push(Diagnostic::error("Cannot read the integration", e.to_string()));
+                diags.push(crate::services::sei_error(ctx, "Cannot read the integration", &e, None));
                 None
             }
         }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use tfplugin::codec::Type;
-use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::diag::Diagnostics;
 use tfplugin::framework::DataSource;
 use tfplugin::schema::validators::{EachString, OneOf};
 use tfplugin::schema::{Attribute, Block, Schema};
@@ -56,7 +56,7 @@ impl DataSource<Services> for BitbucketIntegrationsDataSource {
         let records = match ctx.services.sei.list(&filter, &ctx.cancel).await {
             Ok(r) => r,
             Err(e) => {
-                diags.push(Diagnostic::error("Cannot list integrations", e.to_string()));
+                diags.push(crate::services::sei_error(ctx, "Cannot list integrations", &e, None));
                 return None;
             }
         };

@@ -11,7 +11,7 @@ mod bitbucket_server_integration;
 use std::sync::Arc;
 
 use tfplugin::codec::Type;
-use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::diag::Diagnostics;
 use tfplugin::framework::{list_resource, DynListResource};
 use tfplugin::schema::validators::EachString;
 use tfplugin::schema::{Attribute, Block, Schema};
@@ -60,7 +60,7 @@ async fn matching(ctx: &Ctx, application: &str, config: &ListConfig, diags: &mut
     let records = match ctx.services.records.all(application, &ctx.cancel).await {
         Ok(r) => r,
         Err(e) => {
-            diags.push(Diagnostic::error("Cannot list integrations", e.to_string()));
+            diags.push(crate::services::sei_error(ctx, "Cannot list integrations", &e, None));
             return Vec::new();
         }
     };

@@ -7,10 +7,12 @@
 //! `crate::provider`, sits above them all).
 
 pub mod config;
+pub mod errors;
 
 use std::sync::Arc;
 
 pub use config::{provider_schema, resolve_provider_config, validate_provider_config, ProviderConfig};
+pub(crate) use errors::sei_error;
 
 use crate::clients::datacenter::DataCenterClient;
 use crate::clients::{

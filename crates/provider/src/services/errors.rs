@@ -1,0 +1,63 @@
+//! How an SEI failure reads to a user, one mapping for every type: what
+//! went wrong, and which setting to look at (a 401 names the key and the
+//! account, a transport failure the endpoint, a name conflict the import).
+
+use tfplugin::codec::AttributePath;
+use tfplugin::diag::Diagnostic;
+
+use crate::clients::SeiError;
+
+/// An SEI failure as the user should read it: what went wrong, and which
+/// setting to look at.
+pub(crate) fn sei_error(ctx: &super::Ctx, summary: &str, e: &SeiError, path: Option<AttributePath>) -> Diagnostic {
+    let config = &ctx.services.config;
+    let detail = match e {
+        SeiError::NameConflict {
+            name,
+            existing_id,
+            earlier_marker,
+        } => name_conflict_detail(name, existing_id, *earlier_marker),
+        SeiError::PreflightFailed { checks } => {
+            let lines: Vec<String> = checks.iter().map(|c| format!("- {}: {}", c.name, c.error)).collect();
+            format!(
+                "SEI's preflight check (\"Validate Connection\") failed:\n{}\nFix the credentials, or set skip_preflight = true to create the integration anyway.",
+                lines.join("\n")
+            )
+        }
+        SeiError::Unauthorized { .. } => {
+            let account = match &config.account_id {
+                Some(a) => format!("the account id {a:?} (`account_id` / SEI_ACCOUNT_ID)"),
+                None => "the account id (`account_id` / SEI_ACCOUNT_ID, not set)".to_string(),
+            };
+            format!(
+                "{e}. Harness answers 401 both for a wrong key and for a key of another account: check the key (`api_key` / SEI_API_KEY) and {account}."
+            )
+        }
+        SeiError::Transport(_) => format!(
+            "{e}. Check the provider's `endpoint` (SEI_ENDPOINT), now {}.",
+            crate::clients::sei::redacted(&config.endpoint)
+        ),
+        other => other.to_string(),
+    };
+    let d = Diagnostic::error(summary, detail);
+    match path {
+        Some(p) => d.at(p),
+        None => d,
+    }
+}
+
+/// Why a name is taken and what to do, at plan and at apply alike. The
+/// provider never adopts a record it cannot prove this create call made, so
+/// the way to manage an existing record is an import, said with the id.
+pub(crate) fn name_conflict_detail(name: &str, existing_id: &str, earlier_marker: bool) -> String {
+    let whose = if earlier_marker {
+        format!(
+            "It carries this provider's creation marker from an earlier create call: an apply that was interrupted before Terraform saved its state, or another Terraform state, directory or workspace with the same configuration. The provider adopts a record only when it can prove that the create call in progress made it, so it adopts nothing here. If integration {existing_id} is this configuration's, import it"
+        )
+    } else {
+        format!("SEI names are unique per account, ignoring case. To manage integration {existing_id} with this resource, import it")
+    };
+    format!(
+        "An integration named {name:?} already exists in SEI, with id {existing_id}. {whose} with an import block:\n\n  import {{\n    to = <this resource's address>\n    id = \"{existing_id}\"\n  }}\n\nor on the command line: terraform import <this resource's address> {existing_id}. Otherwise choose another name. If this create replaces an integration under create_before_destroy, the replacement cannot take the old name while the old record exists: give it a new name, or drop create_before_destroy."
+    )
+}
