@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use chrono::Timelike;
 use serde_json::{json, Value};
 
+use super::error::SandboxError;
 use super::seed::{AppPasswordMode, PrincipalKind, PrincipalSeed, WorkspaceSeed};
 use super::shared::{self, presented_from_headers, route_label, ApiError, Presented, Service};
 use super::world::{IssuedToken, OAuthGrant};
@@ -574,15 +575,11 @@ async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<Stri
         client_id: client_id.clone(),
         user: Some(user),
     };
-    let saved = sb.mutate(
-        |w| {
-            w.oauth_codes.insert(code.clone(), grant);
-            Ok::<_, String>(())
-        },
-        |e| e,
-    );
+    let saved = sb.change(|w| {
+        w.oauth_codes.insert(code.clone(), grant);
+    });
     if let Err(e) = saved {
-        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e);
+        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e.to_string());
     }
     let redirect = q
         .get("redirect_uri")
@@ -605,7 +602,7 @@ fn issue_token(
     user: Option<String>,
     grant_type: &str,
     refresh: Option<String>,
-) -> Result<Value, String> {
+) -> Result<Value, SandboxError> {
     let access = random_token("bbat_");
     let refresh = refresh.unwrap_or_else(|| random_token("bbrt_"));
     let scopes = sb
@@ -614,27 +611,23 @@ fn issue_token(
         .map(|p| sb.accounts().scopes_of(p))
         .unwrap_or_default();
     let expires_at = chrono::Utc::now().timestamp() + TOKEN_LIFETIME_SECS;
-    sb.mutate(
-        |w| {
-            w.access_tokens.insert(
-                access.clone(),
-                IssuedToken {
-                    client_id: client_id.to_string(),
-                    user: user.clone(),
-                    expires_at,
-                },
-            );
-            w.refresh_tokens.insert(
-                refresh.clone(),
-                OAuthGrant {
-                    client_id: client_id.to_string(),
-                    user,
-                },
-            );
-            Ok::<_, String>(())
-        },
-        |e| e,
-    )?;
+    sb.change(|w| {
+        w.access_tokens.insert(
+            access.clone(),
+            IssuedToken {
+                client_id: client_id.to_string(),
+                user: user.clone(),
+                expires_at,
+            },
+        );
+        w.refresh_tokens.insert(
+            refresh.clone(),
+            OAuthGrant {
+                client_id: client_id.to_string(),
+                user,
+            },
+        );
+    })?;
     Ok(
         json!({"access_token": access, "scopes": scopes.join(" "), "expires_in": TOKEN_LIFETIME_SECS,
               "token_type": "bearer", "state": grant_type, "refresh_token": refresh}),
@@ -678,9 +671,23 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
     if !admitted {
         return ApiError::BitbucketRateLimited { retry_after }.into_response();
     }
+    match grant(&sb, &client_id, &consumer, &field) {
+        Ok(body) => Json(body).into_response(),
+        Err(resp) => resp,
+    }
+}
+
+/// The token answer for the form's grant, or the OAuth error for it.
+fn grant(
+    sb: &Sandbox,
+    client_id: &str,
+    consumer: &PrincipalSeed,
+    field: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value, Response> {
+    let invalid_grant = |why: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why);
     let grant_type = field("grant_type").unwrap_or_default();
     let issued = match grant_type.as_str() {
-        "client_credentials" => issue_token(&sb, &client_id, consumer.user.clone(), "client_credentials", None),
+        "client_credentials" => issue_token(sb, client_id, consumer.user.clone(), "client_credentials", None),
         "authorization_code" => {
             let code = field("code").unwrap_or_default();
             let grant = sb.mutate(
@@ -690,52 +697,44 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
                 },
                 |_| (),
             );
-            match grant {
-                Ok(Some(g)) => issue_token(&sb, &client_id, g.user, "authorization_code", None),
-                _ => {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_grant",
-                        "The authorization code is invalid or has already been used.",
-                    )
-                }
-            }
+            let Ok(Some(g)) = grant else {
+                return Err(invalid_grant(
+                    "The authorization code is invalid or has already been used.",
+                ));
+            };
+            issue_token(sb, client_id, g.user, "authorization_code", None)
         }
         "refresh_token" => {
             let Some(refresh) = field("refresh_token").filter(|r| !r.is_empty()) else {
-                return oauth_error(
+                return Err(oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
                     "Bad request. Missing refresh token.",
-                );
+                ));
             };
-            let grant = sb.read_world(|w| w.refresh_tokens.get(&refresh).cloned());
-            match grant {
+            match sb.read_world(|w| w.refresh_tokens.get(&refresh).cloned()) {
                 Some(g) if g.client_id == client_id => {
-                    issue_token(&sb, &client_id, g.user, "refresh_token", Some(refresh))
+                    issue_token(sb, client_id, g.user, "refresh_token", Some(refresh))
                 }
-                _ => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh_token."),
+                _ => return Err(invalid_grant("Invalid refresh_token.")),
             }
         }
         "password" => {
-            return oauth_error(
+            return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 "The password grant is no longer supported.",
-            )
+            ))
         }
         other => {
-            return oauth_error(
+            return Err(oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 &format!("Unsupported grant type {other:?}."),
-            )
+            ))
         }
     };
-    match issued {
-        Ok(body) => Json(body).into_response(),
-        Err(e) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
-    }
+    issued.map_err(|e| oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e.to_string()))
 }
 
 #[cfg(test)]

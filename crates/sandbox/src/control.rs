@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::connection::{ConnHandle, ConnectionFault};
 use super::datacenter::Buckets;
+use super::error::SandboxError;
 use super::seed::TokenBucketSeed;
 use super::shared::{self, route_label, ApiError, Service};
 use super::Sandbox;
@@ -399,22 +400,18 @@ fn known_principal(sb: &Sandbox, name: &str) -> Result<(), ApiError> {
     }
 }
 
-fn saved<T>(result: Result<T, String>) -> Result<T, ApiError> {
-    result.map_err(|e| control_error(StatusCode::INTERNAL_SERVER_ERROR, &e))
+fn saved<T>(result: Result<T, SandboxError>) -> Result<T, ApiError> {
+    result.map_err(|e| control_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
 }
 
 async fn revoke(State(sb): State<Arc<Sandbox>>, Path(name): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
     known_principal(&sb, &name)?;
-    saved(sb.mutate(
-        |w| {
-            w.revoked.insert(name.clone());
-            // Revoking a consumer kills the tokens it issued.
-            w.access_tokens
-                .retain(|_, t| t.client_id != name && t.user.as_deref() != Some(name.as_str()));
-            Ok::<_, String>(())
-        },
-        |e| e,
-    ))?;
+    saved(sb.change(|w| {
+        w.revoked.insert(name.clone());
+        // Revoking a consumer kills the tokens it issued.
+        w.access_tokens
+            .retain(|_, t| t.client_id != name && t.user.as_deref() != Some(name.as_str()));
+    }))?;
     Ok(Json(json!({"revoked": name})))
 }
 
@@ -423,7 +420,7 @@ async fn restore(
     Path(name): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     known_principal(&sb, &name)?;
-    saved(sb.mutate(|w| Ok::<_, String>(w.revoked.remove(&name)), |e| e))?;
+    saved(sb.change(|w| w.revoked.remove(&name)))?;
     Ok(Json(json!({"restored": name})))
 }
 
@@ -440,13 +437,9 @@ async fn set_scopes(
     known_principal(&sb, &name)?;
     let scopes: Scopes = control_body(req, "scopes").await?;
     let list = scopes.scopes.clone();
-    saved(sb.mutate(
-        move |w| {
-            w.scope_overrides.insert(name, list);
-            Ok::<_, String>(())
-        },
-        |e| e,
-    ))?;
+    saved(sb.change(move |w| {
+        w.scope_overrides.insert(name, list);
+    }))?;
     Ok(Json(json!({"scopes": scopes.scopes})))
 }
 

@@ -19,6 +19,7 @@ mod bitbucket;
 mod connection;
 mod control;
 mod datacenter;
+mod error;
 pub mod seed;
 mod sei;
 mod shared;
@@ -32,6 +33,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+pub use error::SandboxError;
 pub use seed::{parse_seed, Seed};
 
 use control::Control;
@@ -51,7 +53,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(seed: Seed, state_file: Option<PathBuf>) -> Result<Arc<Sandbox>, String> {
+    pub fn new(seed: Seed, state_file: Option<PathBuf>) -> Result<Arc<Sandbox>, SandboxError> {
         seed::validate_seed(&seed)?;
         let mut world = match &state_file {
             Some(path) => World::load(path)?,
@@ -67,7 +69,7 @@ impl Sandbox {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot build SEI's HTTP client: {e}"))?;
+            .map_err(|e| SandboxError::Setup(format!("cannot build SEI's HTTP client: {e}")))?;
         Ok(Arc::new(Sandbox {
             seed,
             world: Mutex::new(world),
@@ -88,7 +90,7 @@ impl Sandbox {
     fn mutate<R, E>(
         &self,
         f: impl FnOnce(&mut World) -> Result<R, E>,
-        on_save_error: impl FnOnce(String) -> E,
+        on_save_error: impl FnOnce(SandboxError) -> E,
     ) -> Result<R, E> {
         let mut guard = self.world.lock().unwrap_or_else(|p| p.into_inner());
         let mut next = guard.clone();
@@ -101,6 +103,11 @@ impl Sandbox {
         }
         *guard = next;
         Ok(out)
+    }
+
+    /// A change that cannot fail but for saving it.
+    fn change<R>(&self, f: impl FnOnce(&mut World) -> R) -> Result<R, SandboxError> {
+        self.mutate(|w| Ok(f(w)), |e| e)
     }
 
     fn control<R>(&self, f: impl FnOnce(&mut Control) -> R) -> R {
@@ -163,12 +170,16 @@ impl RunningSandbox {
 }
 
 /// Starts a sandbox in this process; `listen` may use port 0.
-pub async fn start(seed: Seed, state_file: Option<PathBuf>, listen: SocketAddr) -> Result<RunningSandbox, String> {
+pub async fn start(
+    seed: Seed,
+    state_file: Option<PathBuf>,
+    listen: SocketAddr,
+) -> Result<RunningSandbox, SandboxError> {
     let sandbox = Sandbox::new(seed, state_file)?;
     let listener = TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|e| SandboxError::Setup(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| SandboxError::Setup(e.to_string()))?;
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let router = app(sandbox).into_make_service_with_connect_info::<connection::ConnHandle>();

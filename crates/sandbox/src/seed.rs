@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::error::SandboxError;
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seed {
@@ -141,13 +143,40 @@ pub fn dc_slug(name: &str) -> String {
 const PROJECT_PERMISSIONS: [&str; 3] = ["PROJECT_READ", "PROJECT_WRITE", "PROJECT_ADMIN"];
 const REPO_PERMISSIONS: [&str; 3] = ["REPO_READ", "REPO_WRITE", "REPO_ADMIN"];
 
-fn validate_datacenter(dc: &DataCenterSeed, names: &mut BTreeSet<String>) -> Result<(), String> {
-    let fail = |path: String, why: &str| Err(format!("seed file is not valid: datacenter.{path}: {why}"));
+fn seed_error(path: String, why: &str) -> SandboxError {
+    SandboxError::Seed(format!("{path}: {why}"))
+}
+
+fn validate_datacenter(dc: &DataCenterSeed, names: &mut BTreeSet<String>) -> Result<(), SandboxError> {
+    let fail = |path: String, why: &str| Err(seed_error(format!("datacenter.{path}"), why));
     if dc.rate_limit.size == 0 {
         return fail("rate_limit.size".into(), "must be at least 1");
     }
+    let keys = validate_dc_projects(&dc.projects)?;
+    let mut usernames = BTreeSet::new();
+    for (i, u) in dc.users.iter().enumerate() {
+        validate_dc_user(dc, &keys, i, u, &mut usernames, names)?;
+    }
+    for (i, t) in dc.project_tokens.iter().enumerate() {
+        if !keys.contains(&t.project) {
+            return fail(format!("project_tokens[{i}].project"), "no such project");
+        }
+        if t.secret.is_empty() {
+            return fail(format!("project_tokens[{i}].secret"), "must not be empty");
+        }
+        if !names.insert(t.name.clone()) {
+            return fail(format!("project_tokens[{i}].name"), "duplicate principal name");
+        }
+    }
+    Ok(())
+}
+
+/// Project keys as Data Center allows them, each once, with named projects
+/// of distinct repository slugs. The keys.
+fn validate_dc_projects(projects: &[DcProjectSeed]) -> Result<BTreeSet<String>, SandboxError> {
+    let fail = |path: String, why: &str| Err(seed_error(format!("datacenter.{path}"), why));
     let mut keys = BTreeSet::new();
-    for (i, p) in dc.projects.iter().enumerate() {
+    for (i, p) in projects.iter().enumerate() {
         let key_ok = !p.key.is_empty()
             && p.key
                 .chars()
@@ -171,6 +200,48 @@ fn validate_datacenter(dc: &DataCenterSeed, names: &mut BTreeSet<String>) -> Res
             }
         }
     }
+    Ok(keys)
+}
+
+/// One Data Center user: a unique name, a password, named tokens, and
+/// permissions on projects and repositories that exist.
+fn validate_dc_user(
+    dc: &DataCenterSeed,
+    keys: &BTreeSet<String>,
+    i: usize,
+    u: &DcUserSeed,
+    usernames: &mut BTreeSet<String>,
+    names: &mut BTreeSet<String>,
+) -> Result<(), SandboxError> {
+    let fail = |f: &str, why: &str| Err(seed_error(format!("datacenter.users[{i}].{f}"), why));
+    if u.username.trim().is_empty() || u.username.contains(':') {
+        return fail("username", "must be non-empty and without ':'");
+    }
+    if !usernames.insert(u.username.to_lowercase()) || !names.insert(u.username.clone()) {
+        return fail("username", "duplicate principal name");
+    }
+    if u.password.is_empty() {
+        return fail("password", "must not be empty");
+    }
+    for (j, t) in u.tokens.iter().enumerate() {
+        if t.secret.is_empty() {
+            return fail(&format!("tokens[{j}].secret"), "must not be empty");
+        }
+        if !names.insert(t.name.clone()) {
+            return fail(&format!("tokens[{j}].name"), "duplicate principal name");
+        }
+    }
+    for (key, level) in &u.projects {
+        if !keys.contains(key) {
+            return fail(&format!("projects.{key}"), "no such project");
+        }
+        if !PROJECT_PERMISSIONS.contains(&level.as_str()) {
+            return fail(
+                &format!("projects.{key}"),
+                "must be PROJECT_READ, PROJECT_WRITE or PROJECT_ADMIN",
+            );
+        }
+    }
     let repo_exists = |full: &str| {
         full.split_once('/').is_some_and(|(key, slug)| {
             dc.projects
@@ -178,58 +249,15 @@ fn validate_datacenter(dc: &DataCenterSeed, names: &mut BTreeSet<String>) -> Res
                 .any(|p| p.key == key && p.repositories.iter().any(|r| dc_slug(r) == slug))
         })
     };
-    let mut usernames = BTreeSet::new();
-    for (i, u) in dc.users.iter().enumerate() {
-        let at = |f: &str| format!("users[{i}].{f}");
-        if u.username.trim().is_empty() || u.username.contains(':') {
-            return fail(at("username"), "must be non-empty and without ':'");
+    for (full, level) in &u.repositories {
+        if !repo_exists(full) {
+            return fail(&format!("repositories.{full}"), "no such repository (KEY/slug)");
         }
-        if !usernames.insert(u.username.to_lowercase()) || !names.insert(u.username.clone()) {
-            return fail(at("username"), "duplicate principal name");
-        }
-        if u.password.is_empty() {
-            return fail(at("password"), "must not be empty");
-        }
-        for (j, t) in u.tokens.iter().enumerate() {
-            if t.secret.is_empty() {
-                return fail(at(&format!("tokens[{j}].secret")), "must not be empty");
-            }
-            if !names.insert(t.name.clone()) {
-                return fail(at(&format!("tokens[{j}].name")), "duplicate principal name");
-            }
-        }
-        for (key, level) in &u.projects {
-            if !keys.contains(key) {
-                return fail(at(&format!("projects.{key}")), "no such project");
-            }
-            if !PROJECT_PERMISSIONS.contains(&level.as_str()) {
-                return fail(
-                    at(&format!("projects.{key}")),
-                    "must be PROJECT_READ, PROJECT_WRITE or PROJECT_ADMIN",
-                );
-            }
-        }
-        for (full, level) in &u.repositories {
-            if !repo_exists(full) {
-                return fail(at(&format!("repositories.{full}")), "no such repository (KEY/slug)");
-            }
-            if !REPO_PERMISSIONS.contains(&level.as_str()) {
-                return fail(
-                    at(&format!("repositories.{full}")),
-                    "must be REPO_READ, REPO_WRITE or REPO_ADMIN",
-                );
-            }
-        }
-    }
-    for (i, t) in dc.project_tokens.iter().enumerate() {
-        if !keys.contains(&t.project) {
-            return fail(format!("project_tokens[{i}].project"), "no such project");
-        }
-        if t.secret.is_empty() {
-            return fail(format!("project_tokens[{i}].secret"), "must not be empty");
-        }
-        if !names.insert(t.name.clone()) {
-            return fail(format!("project_tokens[{i}].name"), "duplicate principal name");
+        if !REPO_PERMISSIONS.contains(&level.as_str()) {
+            return fail(
+                &format!("repositories.{full}"),
+                "must be REPO_READ, REPO_WRITE or REPO_ADMIN",
+            );
         }
     }
     Ok(())
@@ -365,14 +393,68 @@ impl PrincipalSeed {
 }
 
 /// Parses and checks a seed; the error names the offending field.
-pub fn parse_seed(text: &str) -> Result<Seed, String> {
-    let seed: Seed = serde_json::from_str(text).map_err(|e| format!("seed file is not valid: {e}"))?;
+pub fn parse_seed(text: &str) -> Result<Seed, SandboxError> {
+    let seed: Seed = serde_json::from_str(text).map_err(|e| SandboxError::Seed(e.to_string()))?;
     validate_seed(&seed)?;
     Ok(seed)
 }
 
-pub fn validate_seed(seed: &Seed) -> Result<(), String> {
-    let fail = |path: String, why: &str| Err(format!("seed file is not valid: {path}: {why}"));
+/// One Bitbucket principal: what its kind requires, a secret, a unique
+/// name, and workspaces and repositories that exist.
+fn validate_principal(
+    seed: &Seed,
+    slugs: &BTreeSet<String>,
+    i: usize,
+    p: &PrincipalSeed,
+    names: &mut BTreeSet<String>,
+) -> Result<(), SandboxError> {
+    let at = |f: &str| format!("bitbucket.principals[{i}].{f}");
+    let fail = |f: &str, why: &str| Err(seed_error(at(f), why));
+    let need = |v: &Option<String>, f: &str| -> Result<(), SandboxError> {
+        if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            Err(SandboxError::Seed(format!("{}: required for kind {:?}", at(f), p.kind)))
+        } else {
+            Ok(())
+        }
+    };
+    match p.kind {
+        PrincipalKind::ApiToken => need(&p.email, "email")?,
+        PrincipalKind::AppPassword => need(&p.username, "username")?,
+        PrincipalKind::OauthConsumer => need(&p.client_id, "client_id")?,
+        PrincipalKind::AccessToken => need(&p.name, "name")?,
+    }
+    if p.secret.is_empty() {
+        return fail("secret", "must not be empty");
+    }
+    if !names.insert(p.principal_name()) {
+        return fail("name", "duplicate principal name");
+    }
+    for ws in p.workspaces.keys() {
+        if !slugs.contains(ws) {
+            return fail(&format!("workspaces.{ws}"), "no such workspace in bitbucket.workspaces");
+        }
+    }
+    for (j, r) in p.repositories.iter().flatten().enumerate() {
+        let Some((ws, repo)) = r.split_once('/') else {
+            return fail(&format!("repositories[{j}]"), "must be workspace/repo");
+        };
+        let known = seed
+            .bitbucket
+            .workspaces
+            .iter()
+            .any(|w| w.slug == ws && w.repositories.iter().any(|x| x == repo));
+        if !known {
+            return fail(
+                &format!("repositories[{j}]"),
+                "no such repository in bitbucket.workspaces",
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn validate_seed(seed: &Seed) -> Result<(), SandboxError> {
+    let fail = |path: String, why: &str| Err(SandboxError::Seed(format!("{path}: {why}")));
     if seed.sei.api_keys.is_empty() {
         return fail("sei.api_keys".into(), "at least one API key is needed");
     }
@@ -398,54 +480,7 @@ pub fn validate_seed(seed: &Seed) -> Result<(), String> {
     }
     let mut names = BTreeSet::new();
     for (i, p) in seed.bitbucket.principals.iter().enumerate() {
-        let at = |f: &str| format!("bitbucket.principals[{i}].{f}");
-        let need = |v: &Option<String>, f: &str| -> Result<(), String> {
-            if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                Err(format!(
-                    "seed file is not valid: {}: required for kind {:?}",
-                    at(f),
-                    p.kind
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        match p.kind {
-            PrincipalKind::ApiToken => need(&p.email, "email")?,
-            PrincipalKind::AppPassword => need(&p.username, "username")?,
-            PrincipalKind::OauthConsumer => need(&p.client_id, "client_id")?,
-            PrincipalKind::AccessToken => need(&p.name, "name")?,
-        }
-        if p.secret.is_empty() {
-            return fail(at("secret"), "must not be empty");
-        }
-        if !names.insert(p.principal_name()) {
-            return fail(at("name"), "duplicate principal name");
-        }
-        for ws in p.workspaces.keys() {
-            if !slugs.contains(ws) {
-                return fail(
-                    at(&format!("workspaces.{ws}")),
-                    "no such workspace in bitbucket.workspaces",
-                );
-            }
-        }
-        for (j, r) in p.repositories.iter().flatten().enumerate() {
-            let Some((ws, repo)) = r.split_once('/') else {
-                return fail(at(&format!("repositories[{j}]")), "must be workspace/repo");
-            };
-            let known = seed
-                .bitbucket
-                .workspaces
-                .iter()
-                .any(|w| w.slug == ws && w.repositories.iter().any(|x| x == repo));
-            if !known {
-                return fail(
-                    at(&format!("repositories[{j}]")),
-                    "no such repository in bitbucket.workspaces",
-                );
-            }
-        }
+        validate_principal(seed, &slugs, i, p, &mut names)?;
     }
     for (i, p) in seed.bitbucket.principals.iter().enumerate() {
         if let Some(user) = &p.user {
@@ -480,14 +515,14 @@ mod tests {
         let bad = r#"{"sei":{"api_keys":[{"key":"k","account":"a"}]},
             "bitbucket":{"workspaces":[{"slug":"acme","repositories":["api"]}],
             "principals":[{"kind":"api_token","secret":"s"}]}}"#;
-        let err = parse_seed(bad).unwrap_err();
+        let err = parse_seed(bad).unwrap_err().to_string();
         assert!(err.contains("bitbucket.principals[0].email"), "{err}");
         let typo = r#"{"sei":{"api_keys":[],"oauth_consumr":"x"},"bitbucket":{"workspaces":[],"principals":[]}}"#;
-        assert!(parse_seed(typo).unwrap_err().contains("oauth_consumr"));
+        assert!(parse_seed(typo).unwrap_err().to_string().contains("oauth_consumr"));
         let dc = r#"{"sei":{"api_keys":[{"key":"k","account":"a"}]},"bitbucket":{"workspaces":[],"principals":[]},
             "datacenter":{"projects":[{"key":"PLAT","name":"Platform","repositories":["api"]}],
             "users":[{"username":"svc","id":1,"password":"p","repositories":{"PLAT/web":"REPO_READ"}}]}}"#;
-        let err = parse_seed(dc).unwrap_err();
+        let err = parse_seed(dc).unwrap_err().to_string();
         assert!(err.contains("datacenter.users[0].repositories.PLAT/web"), "{err}");
     }
 

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::error::SandboxError;
 use super::shared::{self, route_label, ApiError, Presented, Service};
 use super::world::{sha256_hex, StoredIntegration, StoredToken};
 use super::Sandbox;
@@ -264,18 +265,18 @@ async fn build_credentials(
 
 /// SEI exchanges an authorization code itself, at Bitbucket's token endpoint
 /// (here, the sandbox's own), with SEI's OAuth consumer. A code works once.
-async fn exchange_code(sb: &Sandbox, host: &str, code: &str) -> Result<String, String> {
+async fn exchange_code(sb: &Sandbox, host: &str, code: &str) -> Result<String, SandboxError> {
     let consumer = sb
         .seed
         .sei
         .oauth_consumer
         .clone()
-        .ok_or_else(|| "SEI has no Bitbucket OAuth consumer configured".to_string())?;
+        .ok_or_else(|| SandboxError::Exchange("SEI has no Bitbucket OAuth consumer configured".into()))?;
     let secret = sb
         .accounts()
         .principal(&consumer)
         .map(|p| p.secret.clone())
-        .ok_or_else(|| "SEI's OAuth consumer is not seeded".to_string())?;
+        .ok_or_else(|| SandboxError::Exchange("SEI's OAuth consumer is not seeded".into()))?;
     let resp = sb
         .http
         .post(format!("http://{host}/bitbucket/site/oauth2/access_token"))
@@ -283,23 +284,23 @@ async fn exchange_code(sb: &Sandbox, host: &str, code: &str) -> Result<String, S
         .form(&[("grant_type", "authorization_code"), ("code", code)])
         .send()
         .await
-        .map_err(|e| format!("token endpoint unreachable: {e}"))?;
+        .map_err(|e| SandboxError::Exchange(format!("token endpoint unreachable: {e}")))?;
     let status = resp.status();
     let body: Value = resp
         .json()
         .await
-        .map_err(|e| format!("unreadable token response: {e}"))?;
+        .map_err(|e| SandboxError::Exchange(format!("unreadable token response: {e}")))?;
     if !status.is_success() {
-        return Err(format!(
+        return Err(SandboxError::Exchange(format!(
             "{}: {}",
             body["error"].as_str().unwrap_or("error"),
             body["error_description"].as_str().unwrap_or("")
-        ));
+        )));
     }
     body["access_token"]
         .as_str()
         .map(str::to_string)
-        .ok_or_else(|| "the token response has no access_token".to_string())
+        .ok_or_else(|| SandboxError::Exchange("the token response has no access_token".into()))
 }
 
 /// The `Host` a request came to: where this sandbox's Bitbucket side is.
@@ -431,81 +432,117 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response
     let account = authenticate(&sb, &req)?;
     let host = host_of(&req);
     let body: IntegrationBody = shared::read_body(req, Service::Sei).await?;
-    let application = body.application.clone();
-    if !matches!(application.as_deref(), Some("bitbucket" | "bitbucket_server")) {
-        return Err(bad("Invalid application provided for integration Request", BASE));
-    }
-    let name = body.name.as_deref().unwrap_or_default().trim().to_string();
-    if name.is_empty() {
-        return Err(bad("The integration name can't be empty", BASE));
-    }
+    let name = check_create(&body)?;
     let satellite = body.satellite.unwrap_or(false);
-    let credentials = if satellite {
-        None
-    } else {
-        let Some(m) = body.method.as_deref() else {
-            return Err(bad("Invalid type provided for integration Request", BASE));
-        };
-        if !matches!(m, "apikey" | "multiple_api_keys" | "oauth") {
-            return Err(bad("Unsupported token_type provided.", BASE));
-        }
-        Some(build_credentials(&sb, &host, &body, m, BASE).await?)
+    let credentials = match body.method.as_deref() {
+        _ if satellite => None,
+        Some(m) => Some(build_credentials(&sb, &host, &body, m, BASE).await?),
+        None => return Err(bad("Invalid type provided for integration Request", BASE)),
     };
-    let metadata = body.metadata.clone().unwrap_or_default();
-    let datacenter = application.as_deref() == Some("bitbucket_server");
-    if datacenter && credentials.is_some() && body.method.as_deref() != Some("apikey") {
-        // SEI's Data Center client factory handles only an ApiKey token.
-        return Err(bad("Unsupported token_type provided.", BASE));
-    }
-    if let (Some(creds), false) = (&credentials, body.skip_preflight_check.unwrap_or(false)) {
-        if datacenter {
-            if let Some(failed) = datacenter_preflight(&sb, &host, &body) {
-                return Ok(checks_failed(&account, &body, vec![failed]));
-            }
-        } else {
-            let repos = metadata.get("repos").and_then(Value::as_str).unwrap_or("");
-            let problems = preflight(&sb, &account, &creds.presented, repos);
-            if !problems.is_empty() {
-                return Ok(preflight_failed(&account, &body, problems));
-            }
+    if let Some(creds) = &credentials {
+        if let Some(failed) = create_preflight(&sb, &host, &account, &body, creds) {
+            return Ok(failed);
         }
     }
     // The url column is NOT NULL: the insert fails.
     let url = body.url.clone().ok_or(ApiError::SeiInternal)?;
-    let description = body.description.clone();
-    if too_long(&name, description.as_deref()) {
+    if too_long(&name, body.description.as_deref()) {
         return Err(ApiError::SeiInternal);
     }
-    let tags = texts(&body.tags);
-    let authentication = if satellite {
-        "none".to_string()
-    } else {
-        authentication_of(body.method.as_deref())
-    };
     let now = chrono::Utc::now().timestamp();
     let record = StoredIntegration {
         id: 0,
         account: account.clone(),
         name: name.clone(),
-        description: description.clone(),
+        description: body.description.clone(),
         url,
-        application: application.clone().unwrap_or_default(),
+        application: body.application.clone().unwrap_or_default(),
         status: "ACTIVE".into(),
         satellite,
-        tags,
-        metadata,
-        authentication,
+        tags: texts(&body.tags),
+        metadata: body.metadata.clone().unwrap_or_default(),
+        authentication: if satellite {
+            "none".to_string()
+        } else {
+            authentication_of(body.method.as_deref())
+        },
         linked_credentials: None,
         created_at: now,
         updated_at: now,
         ingestion_frequency: if body.start_ingestion.unwrap_or(true) { 60 } else { 0 },
         token: credentials.map(|c| c.token).unwrap_or_default(),
     };
+    let id = insert(&sb, &record)?;
+    let mut resp = json!({
+        "tags": record.tags, "id": id.to_string(), "name": name, "url": record.url, "status": "ACTIVE",
+        "application": body.application, "satellite": satellite, "metadata": record.metadata,
+        "append_metadata": false, "authentication": record.authentication,
+    });
+    if let Some(d) = &record.description {
+        resp["description"] = json!(d);
+    }
+    Ok(Json(resp).into_response())
+}
+
+/// SEI's checks of a create body, in its order, before any credential is
+/// built: the application, a non-blank name, a known method. The name,
+/// trimmed.
+fn check_create(body: &IntegrationBody) -> Result<String, ApiError> {
+    let application = body.application.as_deref();
+    if !matches!(application, Some("bitbucket" | "bitbucket_server")) {
+        return Err(bad("Invalid application provided for integration Request", BASE));
+    }
+    let name = body.name.as_deref().unwrap_or_default().trim().to_string();
+    if name.is_empty() {
+        return Err(bad("The integration name can't be empty", BASE));
+    }
+    if body.satellite.unwrap_or(false) {
+        return Ok(name);
+    }
+    match body.method.as_deref() {
+        None => Err(bad("Invalid type provided for integration Request", BASE)),
+        Some(m) if !matches!(m, "apikey" | "multiple_api_keys" | "oauth") => {
+            Err(bad("Unsupported token_type provided.", BASE))
+        }
+        // SEI's Data Center client factory handles only an ApiKey token.
+        Some(m) if application == Some("bitbucket_server") && m != "apikey" => {
+            Err(bad("Unsupported token_type provided.", BASE))
+        }
+        Some(_) => Ok(name),
+    }
+}
+
+/// SEI's preflight ("Validate Connection") of a create with credentials,
+/// unless skipped: the failure answer, if it fails.
+fn create_preflight(
+    sb: &Sandbox,
+    host: &str,
+    account: &str,
+    body: &IntegrationBody,
+    creds: &Credentials,
+) -> Option<Response> {
+    if body.skip_preflight_check.unwrap_or(false) {
+        return None;
+    }
+    if body.application.as_deref() == Some("bitbucket_server") {
+        let failed = datacenter_preflight(sb, host, body)?;
+        return Some(checks_failed(account, body, vec![failed]));
+    }
+    let metadata = body.metadata.clone().unwrap_or_default();
+    let repos = metadata.get("repos").and_then(Value::as_str).unwrap_or("");
+    let problems = preflight(sb, account, &creds.presented, repos);
+    (!problems.is_empty()).then(|| preflight_failed(account, body, problems))
+}
+
+/// Inserts the record under a fresh id. A name the account already holds
+/// (ignoring case) violates the UNIQUE constraint, which SEI surfaces as a
+/// generic 500.
+fn insert(sb: &Sandbox, record: &StoredIntegration) -> Result<u64, ApiError> {
     let created = sb.mutate(
         |w| {
             if w.integrations
                 .values()
-                .any(|i| i.account == account && same_name(&i.name, &name))
+                .any(|i| i.account == record.account && same_name(&i.name, &record.name))
             {
                 return Err(());
             }
@@ -516,17 +553,41 @@ async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response
         },
         |_| (),
     );
-    // Duplicate name: the UNIQUE constraint, surfaced as a generic 500.
-    let id = created.map_err(|()| ApiError::SeiInternal)?;
-    let mut resp = json!({
-        "tags": record.tags, "id": id.to_string(), "name": name, "url": record.url, "status": "ACTIVE",
-        "application": application, "satellite": satellite, "metadata": record.metadata,
-        "append_metadata": false, "authentication": record.authentication,
-    });
+    created.map_err(|()| ApiError::SeiInternal)
+}
+
+/// SEI's partial update: the name and tags always, a description only when
+/// one is given, metadata replaced or appended; application, url, status
+/// and the token only together with new credentials.
+fn apply_update(
+    rec: &mut StoredIntegration,
+    name: &str,
+    description: &Option<String>,
+    body: &IntegrationBody,
+    credentials: Option<&Credentials>,
+) {
+    rec.name = name.to_string();
     if let Some(d) = description {
-        resp["description"] = json!(d);
+        rec.description = Some(d.clone());
     }
-    Ok(Json(resp).into_response())
+    rec.tags = texts(&body.tags);
+    match (&body.metadata, body.append_metadata) {
+        (Some(m), true) => rec.metadata.extend(m.clone()),
+        (Some(m), false) => rec.metadata = m.clone(),
+        (None, _) => {}
+    }
+    let Some(c) = credentials else { return };
+    if let Some(app) = body.application.clone().filter(|a| !a.is_empty()) {
+        rec.application = app;
+    }
+    if let Some(u) = body.url.clone().filter(|u| !u.is_empty()) {
+        rec.url = u;
+    }
+    rec.status = "ACTIVE".into();
+    rec.authentication = authentication_of(c.token.method.as_deref());
+    let replacements = rec.token.replacements + 1;
+    rec.token = c.token.clone();
+    rec.token.replacements = replacements;
 }
 
 fn find(sb: &Sandbox, account: &str, id: &str) -> Option<StoredIntegration> {
@@ -574,7 +635,6 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
     if too_long(&name, description.as_deref()) {
         return Err(ApiError::SeiInternal);
     }
-    let tags = texts(&body.tags);
     let resume = body.start_ingestion.unwrap_or(false);
     let now = chrono::Utc::now().timestamp();
     let updated = sb.mutate(
@@ -586,29 +646,7 @@ async fn update(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Req
                 return Err(());
             }
             let rec = w.integrations.get_mut(&existing.id).ok_or(())?;
-            rec.name = name.clone();
-            if let Some(d) = &description {
-                rec.description = Some(d.clone());
-            }
-            rec.tags = tags.clone();
-            match (&body.metadata, body.append_metadata) {
-                (Some(m), true) => rec.metadata.extend(m.clone()),
-                (Some(m), false) => rec.metadata = m.clone(),
-                (None, _) => {}
-            }
-            if let Some(c) = &credentials {
-                if let Some(app) = body.application.clone().filter(|a| !a.is_empty()) {
-                    rec.application = app;
-                }
-                if let Some(u) = body.url.clone().filter(|u| !u.is_empty()) {
-                    rec.url = u;
-                }
-                rec.status = "ACTIVE".into();
-                rec.authentication = authentication_of(c.token.method.as_deref());
-                let replacements = rec.token.replacements + 1;
-                rec.token = c.token.clone();
-                rec.token.replacements = replacements;
-            }
+            apply_update(rec, &name, &description, &body, credentials.as_ref());
             if resume {
                 rec.ingestion_frequency = 60;
             }

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::SandboxError;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct World {
     pub next_id: u64,
@@ -67,32 +69,34 @@ pub struct StoredToken {
 }
 
 impl World {
-    pub fn load(path: &Path) -> Result<World, String> {
+    pub fn load(path: &Path) -> Result<World, SandboxError> {
+        let state = |what: String| SandboxError::State(what);
         match std::fs::read(path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|e| format!("state file {} is not valid: {e}", path.display()))
-            }
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| state(format!("state file {} is not valid: {e}", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(World::default()),
-            Err(e) => Err(format!("cannot read state file {}: {e}", path.display())),
+            Err(e) => Err(state(format!("cannot read state file {}: {e}", path.display()))),
         }
     }
 
     /// Writes a temporary file beside the target, syncs it, and renames it
     /// over the target: a reader (or a restart after SIGKILL) sees the old
     /// document or the new one, never half of one.
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub fn save(&self, path: &Path) -> Result<(), SandboxError> {
+        let state = |what: String| SandboxError::State(what);
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let bytes = serde_json::to_vec(self).map_err(|e| e.to_string())?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write state: {e}"))?;
-        tmp.write_all(&bytes).map_err(|e| format!("cannot write state: {e}"))?;
+        let bytes = serde_json::to_vec(self).map_err(|e| state(e.to_string()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| state(format!("cannot write state: {e}")))?;
+        tmp.write_all(&bytes)
+            .map_err(|e| state(format!("cannot write state: {e}")))?;
         tmp.as_file()
             .sync_all()
-            .map_err(|e| format!("cannot sync state: {e}"))?;
+            .map_err(|e| state(format!("cannot sync state: {e}")))?;
         tmp.persist(path)
-            .map_err(|e| format!("cannot replace state file: {e}"))?;
+            .map_err(|e| state(format!("cannot replace state file: {e}")))?;
         Ok(())
     }
 }

@@ -39,7 +39,7 @@ pub fn schema() -> Schema {
         .attr(Attribute::required("password", Type::String).sensitive().describe("The API token or App Password. Stored in state, sensitive."))
         .attr(Attribute::optional("workspaces", strings.clone()).describe("Workspace slugs the credential must see."))
         .attr(Attribute::optional("repositories", strings.clone()).describe("`workspace/repo` names the credential must see."))
-        .attr(Attribute::optional("required_scopes", strings.clone()).validate(EachString { check: crate::validate::scopes::check_scope_name }).describe("Scopes to require; default: what SEI ingestion needs."))
+        .attr(Attribute::optional("required_scopes", strings.clone()).validate(EachString { check: crate::resources::check_scope }).describe("Scopes to require; default: what SEI ingestion needs."))
         .attr(Attribute::computed("valid", Type::Bool).describe("Whether every check passed."))
         .attr(Attribute::computed("problems", Type::list(Type::String)).describe("What is wrong, one sentence per problem; empty when valid."))
         .attr(Attribute::computed("granted_scopes", strings.clone()).describe("Scopes Bitbucket reports."))

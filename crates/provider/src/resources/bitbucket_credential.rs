@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use tfplugin::codec::{AttributePath, Number, Type};
 use tfplugin::diag::{Diagnostic, Diagnostics};
 use tfplugin::framework::{Plan, Resource};
-use tfplugin::schema::validators::{EachString, NoControlChars, OneOf, StringLength, WholeNumber};
+use tfplugin::schema::validators::{EachString, Invalid, NoControlChars, OneOf, StringLength, WholeNumber};
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
@@ -203,7 +203,7 @@ pub fn schema() -> Schema {
     )
     .attr(
         Attribute::optional("required_scopes", strings.clone())
-            .validate(EachString { check: crate::validate::scopes::check_scope_name })
+            .validate(EachString { check: check_scope })
             .describe("Scopes the credential must hold, in Bitbucket's naming for its kind. Default: what SEI ingestion needs (`read:user:bitbucket`, `read:workspace:bitbucket`, `read:project:bitbucket`, `read:repository:bitbucket`, `read:pullrequest:bitbucket` for API tokens; `account`, `team`, `project`, `repository`, `pullrequest` for App Passwords)."),
     )
     .attr(Attribute::computed("account_id", Type::String).describe("The Atlassian account id."))
@@ -227,6 +227,11 @@ pub fn schema() -> Schema {
 }
 
 pub struct BitbucketCredentialResource;
+
+/// `required_scopes` elements are scopes Bitbucket knows.
+pub(crate) fn check_scope(scope: &str) -> Result<(), Invalid> {
+    crate::validate::scopes::check_scope_name(scope).map_err(|e| Invalid(e.to_string()))
+}
 
 impl BitbucketCredentialResource {
     /// Runs the check at apply, unless the plan kept every fact: then

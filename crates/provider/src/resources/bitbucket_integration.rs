@@ -12,6 +12,7 @@ use futures::future::join_all;
 use tfplugin::codec::{AttributePath, Type, Value};
 use tfplugin::diag::Diagnostics;
 use tfplugin::framework::Plan;
+use tfplugin::schema::validators::Invalid;
 use tfplugin::schema::validators::{EachString, HttpUrl, StringLength};
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
@@ -128,18 +129,22 @@ fn explain_block_username(check: &CredentialCheck, report: &mut CredentialReport
 }
 
 /// SEI tag ids are numbers.
-pub(crate) fn check_tag_id(s: &str) -> Result<(), String> {
+pub(crate) fn check_tag_id(s: &str) -> Result<(), Invalid> {
     if !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("{s:?} is not an SEI tag id (a number, such as \"17\")."))
+        Err(Invalid(format!(
+            "{s:?} is not an SEI tag id (a number, such as \"17\")."
+        )))
     }
 }
 
-fn check_repository(s: &str) -> Result<(), String> {
+fn check_repository(s: &str) -> Result<(), Invalid> {
     match s.split_once('/') {
         Some((ws, repo)) if !ws.is_empty() && !repo.is_empty() && !repo.contains('/') && s.trim() == s => Ok(()),
-        _ => Err(format!("{s:?} must be a full repository name, `workspace/repo`.")),
+        _ => Err(Invalid(format!(
+            "{s:?} must be a full repository name, `workspace/repo`."
+        ))),
     }
 }
 

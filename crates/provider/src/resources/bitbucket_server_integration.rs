@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use tfplugin::codec::{AttributePath, Type, Value};
 use tfplugin::diag::Diagnostics;
 use tfplugin::framework::Plan;
+use tfplugin::schema::validators::Invalid;
 use tfplugin::schema::validators::{EachString, HttpUrl, Validator};
 use tfplugin::schema::{Attribute, Block, NestedBlock, PlanModifier, Schema};
 use tfplugin::{Model, Val};
@@ -66,26 +67,26 @@ impl Validator for ServerUrl {
 }
 
 /// A name inside SEI's comma-joined list: no commas, no surrounding space.
-fn check_list_name(what: &str, s: &str) -> Result<(), String> {
+fn check_list_name(what: &str, s: &str) -> Result<(), Invalid> {
     if s.is_empty() || s.trim() != s || s.contains(',') {
-        Err(format!(
+        Err(Invalid(format!(
             "{s:?} is not a {what} name SEI can filter on (non-empty, no commas, no surrounding spaces)."
-        ))
+        )))
     } else {
         Ok(())
     }
 }
 
-fn check_project(s: &str) -> Result<(), String> {
+fn check_project(s: &str) -> Result<(), Invalid> {
     check_list_name("project", s)
 }
 
-fn check_repository(s: &str) -> Result<(), String> {
+fn check_repository(s: &str) -> Result<(), Invalid> {
     check_list_name("repository", s)?;
     if s.contains('/') {
-        return Err(format!(
+        return Err(Invalid(format!(
             "{s:?}: Data Center repositories are listed by name (\"api\"), not as \"PROJECT/slug\"; put the project's name in projects."
-        ));
+        )));
     }
     Ok(())
 }

@@ -415,19 +415,18 @@ pub(crate) async fn import(ctx: &Ctx, kind: &Kind, id: &str, diags: &mut Diagnos
 mod tests {
     use super::*;
 
-    fn target(id: &str) -> Result<ImportTarget, String> {
+    fn target(id: &str) -> Result<ImportTarget, Diagnostic> {
         import_target(
             id,
             &<crate::resources::Cloud as crate::resources::IntegrationKind>::KIND,
         )
-        .map_err(|d| d.detail)
     }
 
     #[test]
     fn import_ids_that_are_almost_right_say_how_to_write_them() {
-        assert_eq!(target("4512"), Ok(ImportTarget::Id("4512".into())));
-        assert_eq!(target("name:bb-prod"), Ok(ImportTarget::Name("bb-prod".into())));
-        assert_eq!(target("Name: bb-prod "), Ok(ImportTarget::Name("bb-prod".into())));
+        assert_eq!(target("4512").unwrap(), ImportTarget::Id("4512".into()));
+        assert_eq!(target("name:bb-prod").unwrap(), ImportTarget::Name("bb-prod".into()));
+        assert_eq!(target("Name: bb-prod ").unwrap(), ImportTarget::Name("bb-prod".into()));
         let cases = [
             ("name=bb-prod", "`name:bb-prod`"),
             ("name:", "needs the integration's name after the colon"),
@@ -437,11 +436,12 @@ mod tests {
             ("45/12", "Import by numeric id"),
         ];
         for (id, hint) in cases {
-            let err = target(id).unwrap_err();
+            let err = target(id).unwrap_err().detail;
             assert!(err.contains(hint), "{id:?}: {err}");
         }
         assert!(target(&format!("name:{}", "x".repeat(51)))
             .unwrap_err()
+            .detail
             .contains("at most 50"));
     }
 }

@@ -15,6 +15,7 @@ use tfplugin::framework::{resource, DynResource};
 use tfplugin::Val;
 
 pub(crate) use crate::services::errors::{name_conflict_detail, sei_error};
+pub(crate) use bitbucket_credential::check_scope;
 pub use bitbucket_credential::{BitbucketCredentialResource, CredentialModel};
 pub(crate) use bitbucket_integration::check_tag_id;
 pub use bitbucket_integration::{BitbucketIntegrationResource, Cloud, IntegrationModel};

@@ -235,31 +235,13 @@ impl ServerValidator {
     /// Checks one credential. Never fails: every outcome is in the report.
     pub async fn check(&self, check: &ServerCheck, cancel: &CancellationToken) -> ServerReport {
         let mut report = ServerReport::default();
-        let who = &check.username;
         match self.server_info(&check.url, cancel).await {
             Ok(info) => report.server_version = Some(info.version),
-            Err(e @ ProbeError::NotDataCenter { .. }) => {
-                report.problems.push(Problem {
-                    kind: ProblemKind::InvalidCredential,
-                    subject: Subject::Url,
-                    summary: "This url is not a Bitbucket Data Center.".into(),
-                    detail: format!(
-                        "{e}, not Bitbucket Data Center's version JSON. Set url to the server's base URL, including any context path, without a trailing \"/\" and without \"/rest\": the URL people open Bitbucket at, such as https://bitbucket.acme.internal or https://git.acme.internal/bitbucket."
-                    ),
-                });
-                return report;
-            }
-            Err(e @ ProbeError::Unreachable { .. }) => {
-                report.problems.push(Problem {
-                    kind: ProblemKind::Unreachable,
-                    subject: Subject::Url,
-                    summary: "Could not check the Bitbucket Data Center credential.".into(),
-                    detail: format!("{e}. This does not mean the credential is invalid. A server that only SEI's ingestion satellite can reach is declared with satellite = true, which checks nothing."),
-                });
+            Err(e) => {
+                report.problems.push(probe_problem(&e));
                 return report;
             }
         }
-
         let projects = self.projects(check, cancel).await;
         let visible = match projects.result {
             Ok(list) => list,
@@ -268,6 +250,7 @@ impl ServerValidator {
                 return report;
             }
         };
+        let who = &check.username;
         if let Some(identity) = projects.identity.as_deref().filter(|i| !i.eq_ignore_ascii_case(who)) {
             report.problems.push(Problem {
                 kind: ProblemKind::InvalidCredential,
@@ -278,36 +261,22 @@ impl ServerValidator {
                 ),
             });
         }
-
-        for (i, name) in check.projects.iter().enumerate() {
-            if visible.iter().any(|p| p.name.eq_ignore_ascii_case(name)) {
-                continue;
-            }
-            let by_key = visible.iter().find(|p| p.key.eq_ignore_ascii_case(name));
-            let hint = match by_key {
-                Some(p) => format!(
-                    " {name:?} is the key of project {:?}: projects takes project names, not keys.",
-                    p.name
-                ),
-                None => match super::closest(visible.iter().map(|p| p.name.as_str()), name) {
-                    Some(c) => format!(" Did you mean {c:?}?"),
-                    None => String::new(),
-                },
-            };
-            report.problems.push(Problem {
-                kind: ProblemKind::RepositoryNotFound,
-                subject: Subject::Project(i),
-                summary: format!("Project {name:?} is not visible to {who}."),
-                detail: format!(
-                    "Bitbucket Data Center lists {} project(s) for {who}, and none is named {name:?}: it does not exist, or {who} has no permission on it or on any of its repositories.{hint} SEI needs PROJECT_READ (or REPO_READ on each repository) for this user.",
-                    visible.len()
-                ),
-            });
+        report.problems.extend(missing_projects(check, &visible));
+        if !check.repositories.is_empty() {
+            self.check_repositories(&mut report, check, &visible, cancel).await;
         }
+        report
+    }
 
-        if check.repositories.is_empty() {
-            return report;
-        }
+    /// Checks the listed repositories against those the user can read in
+    /// the listed projects (or on the whole server without projects).
+    async fn check_repositories(
+        &self,
+        report: &mut ServerReport,
+        check: &ServerCheck,
+        visible: &[Project],
+        cancel: &CancellationToken,
+    ) {
         // The listed projects that exist for this user: their repositories
         // are what SEI can ingest.
         let listed: Vec<&Project> = visible
@@ -315,26 +284,11 @@ impl ServerValidator {
             .filter(|p| check.projects.iter().any(|n| n.eq_ignore_ascii_case(&p.name)))
             .collect();
         let keys: Vec<String> = listed.iter().map(|p| p.key.clone()).collect();
-        let scope = if listed.is_empty() {
-            "on this server".to_string()
-        } else {
-            format!(
-                "in the listed projects ({})",
-                listed.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
-            )
-        };
-        // SEI streams the listed projects and filters their repositories
-        // by name, so a repository elsewhere is never ingested.
-        let outside = if listed.is_empty() {
-            ""
-        } else {
-            " SEI ingests only repositories inside the listed projects: add the repository's project to projects, or remove it from repositories."
-        };
         let readable = match self.repos(check, &keys, cancel).await.result {
             Ok(list) => list,
             Err(e) => {
                 report.problems.push(self.credential_problem(check, &e, cancel).await);
-                return report;
+                return;
             }
         };
         let mut probed = 0;
@@ -344,36 +298,15 @@ impl ServerValidator {
             }
             let denied = if probed < PROBED_REPOSITORIES {
                 probed += 1;
-                self.denied_in(check, &visible, name, cancel).await
+                self.denied_in(check, visible, name, cancel).await
             } else {
                 None
             };
             report.problems.push(match denied {
-                Some(project) => Problem {
-                    kind: ProblemKind::RepositoryNotFound,
-                    subject: Subject::Repository(j),
-                    summary: format!("{who} cannot read repository {name:?} in project {project:?}."),
-                    detail: format!(
-                        "Bitbucket Data Center answered 401 for {name:?} with X-AUSERNAME {who:?}: the repository exists and the credential is valid, but {who} lacks REPO_READ on it. Grant {who} REPO_READ on the repository (or PROJECT_READ on {project:?}), or remove it from repositories."
-                    ),
-                },
-                None => {
-                    let suggestion = super::closest(readable.iter().map(|r| r.name.as_str()), name)
-                        .map(|c| format!(" Did you mean {c:?}?"))
-                        .unwrap_or_default();
-                    Problem {
-                        kind: ProblemKind::RepositoryNotFound,
-                        subject: Subject::Repository(j),
-                        summary: format!("Repository {name:?} is not visible to {who}."),
-                        detail: format!(
-                            "{who} can read {} repositories {scope}, and none is named {name:?}.{suggestion} repositories takes repository names (as SEI filters them), not \"PROJECT/slug\".{outside}",
-                            readable.len()
-                        ),
-                    }
-                }
+                Some(project) => unreadable_repository(check, j, name, &project),
+                None => missing_repository(check, j, name, &readable, &listed),
             });
         }
-        report
     }
 
     /// The name of a project in which `name` exists but is not readable by
@@ -466,6 +399,111 @@ fn slug_of(name: &str) -> String {
         }
     }
     out.trim_matches('-').to_string()
+}
+
+/// Why the url is not a Data Center this machine can check.
+fn probe_problem(e: &ProbeError) -> Problem {
+    match e {
+        ProbeError::NotDataCenter { .. } => Problem {
+            kind: ProblemKind::InvalidCredential,
+            subject: Subject::Url,
+            summary: "This url is not a Bitbucket Data Center.".into(),
+            detail: format!(
+                "{e}, not Bitbucket Data Center's version JSON. Set url to the server's base URL, including any context path, without a trailing \"/\" and without \"/rest\": the URL people open Bitbucket at, such as https://bitbucket.acme.internal or https://git.acme.internal/bitbucket."
+            ),
+        },
+        ProbeError::Unreachable { .. } => Problem {
+            kind: ProblemKind::Unreachable,
+            subject: Subject::Url,
+            summary: "Could not check the Bitbucket Data Center credential.".into(),
+            detail: format!("{e}. This does not mean the credential is invalid. A server that only SEI's ingestion satellite can reach is declared with satellite = true, which checks nothing."),
+        },
+    }
+}
+
+/// The listed projects the user cannot see, each with a hint (a key where
+/// a name belongs, a near name).
+fn missing_projects(check: &ServerCheck, visible: &[Project]) -> Vec<Problem> {
+    let who = &check.username;
+    let mut problems = Vec::new();
+    for (i, name) in check.projects.iter().enumerate() {
+        if visible.iter().any(|p| p.name.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let by_key = visible.iter().find(|p| p.key.eq_ignore_ascii_case(name));
+        let hint = match by_key {
+            Some(p) => format!(
+                " {name:?} is the key of project {:?}: projects takes project names, not keys.",
+                p.name
+            ),
+            None => match super::closest(visible.iter().map(|p| p.name.as_str()), name) {
+                Some(c) => format!(" Did you mean {c:?}?"),
+                None => String::new(),
+            },
+        };
+        problems.push(Problem {
+            kind: ProblemKind::RepositoryNotFound,
+            subject: Subject::Project(i),
+            summary: format!("Project {name:?} is not visible to {who}."),
+            detail: format!(
+                "Bitbucket Data Center lists {} project(s) for {who}, and none is named {name:?}: it does not exist, or {who} has no permission on it or on any of its repositories.{hint} SEI needs PROJECT_READ (or REPO_READ on each repository) for this user.",
+                visible.len()
+            ),
+        });
+    }
+    problems
+}
+
+/// Listed repository `j` exists in `project`, and the user may not read it.
+fn unreadable_repository(check: &ServerCheck, j: usize, name: &str, project: &str) -> Problem {
+    let who = &check.username;
+    Problem {
+        kind: ProblemKind::RepositoryNotFound,
+        subject: Subject::Repository(j),
+        summary: format!("{who} cannot read repository {name:?} in project {project:?}."),
+        detail: format!(
+            "Bitbucket Data Center answered 401 for {name:?} with X-AUSERNAME {who:?}: the repository exists and the credential is valid, but {who} lacks REPO_READ on it. Grant {who} REPO_READ on the repository (or PROJECT_READ on {project:?}), or remove it from repositories."
+        ),
+    }
+}
+
+/// Listed repository `j` is not among those the user can read where SEI
+/// looks (`listed` projects, or the whole server).
+fn missing_repository(
+    check: &ServerCheck,
+    j: usize,
+    name: &str,
+    readable: &[Repository],
+    listed: &[&Project],
+) -> Problem {
+    let who = &check.username;
+    let scope = if listed.is_empty() {
+        "on this server".to_string()
+    } else {
+        format!(
+            "in the listed projects ({})",
+            listed.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    };
+    // SEI streams the listed projects and filters their repositories by
+    // name, so a repository elsewhere is never ingested.
+    let outside = if listed.is_empty() {
+        ""
+    } else {
+        " SEI ingests only repositories inside the listed projects: add the repository's project to projects, or remove it from repositories."
+    };
+    let suggestion = super::closest(readable.iter().map(|r| r.name.as_str()), name)
+        .map(|c| format!(" Did you mean {c:?}?"))
+        .unwrap_or_default();
+    Problem {
+        kind: ProblemKind::RepositoryNotFound,
+        subject: Subject::Repository(j),
+        summary: format!("Repository {name:?} is not visible to {who}."),
+        detail: format!(
+            "{who} can read {} repositories {scope}, and none is named {name:?}.{suggestion} repositories takes repository names (as SEI filters them), not \"PROJECT/slug\".{outside}",
+            readable.len()
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub use cache::CredentialValidator;
 pub use datacenter::{ServerCheck, ServerReport, ServerValidator};
 pub use scopes::{default_required_scopes, missing_scopes};
 
-use crate::clients::bitbucket::{BitbucketError, Repository, User};
+use crate::clients::bitbucket::{BitbucketError, Reply, Repository, User, WorkspaceAccess};
 use crate::clients::BitbucketAuth;
 use crate::secret::Secret;
 
@@ -169,16 +169,7 @@ impl CredentialValidator {
             credential_type: Some(check.auth_type.as_str().to_string()),
             ..CredentialReport::default()
         };
-        let who = &check.username;
-        // Workspaces to look into: those listed, then those of repositories.
-        let mut workspaces: Vec<String> = Vec::new();
-        let repo_workspaces = check.repositories.iter().filter_map(|r| r.split('/').next());
-        for ws in check.workspaces.iter().map(String::as_str).chain(repo_workspaces) {
-            let ws = ws.to_lowercase();
-            if !ws.is_empty() && !workspaces.contains(&ws) {
-                workspaces.push(ws);
-            }
-        }
+        let workspaces = workspaces_to_check(check);
         // Identity and memberships do not depend on each other: one round
         // trip for both, which is what a plan at real latency waits for.
         let (identity, memberships) = futures::join!(self.identity(check, cancel), async {
@@ -204,116 +195,13 @@ impl CredentialValidator {
                 return report;
             }
         }
-        let required = check
-            .required_scopes
-            .clone()
-            .unwrap_or_else(|| default_required_scopes(check.auth_type));
-        let scopes_known = match &identity.facts.scopes {
-            Some(granted) => {
-                report.granted_scopes = sorted(granted.iter().cloned());
-                let missing = missing_scopes(&required, granted);
-                if !missing.is_empty() {
-                    report.problems.push(Problem {
-                        kind: ProblemKind::MissingScopes,
-                        subject: Subject::Secret,
-                        summary: format!("The credential for {who} lacks required Bitbucket scopes."),
-                        detail: format!(
-                            "Missing: {}. Granted: {}. SEI needs read access to the account, workspaces, projects, repositories and pull requests; create a new token with these scopes (scopes of an existing token cannot be changed).",
-                            missing.join(", "),
-                            if granted.is_empty() { "none".to_string() } else { granted.join(", ") }
-                        ),
-                    });
-                }
-                true
-            }
-            None => false,
+        let scopes_known = check_scopes(&mut report, check, identity.facts.scopes.as_deref());
+        let Ok(members_of) = members_of(&mut report, check, memberships, is_access_token) else {
+            return report;
         };
-
-        let mut visible = BTreeSet::new();
-        let mut first_repo: Option<(String, String)> = None;
-        let members_of = match memberships {
-            None => None,
-            Some(reply) => match reply.result {
-                Ok(access) => Some(
-                    access
-                        .iter()
-                        .map(|a| a.workspace.slug.to_lowercase())
-                        .collect::<BTreeSet<String>>(),
-                ),
-                // Workspace and repository access tokens are not accounts
-                // and have no memberships; their repository listing says
-                // what they can read.
-                Err(BitbucketError::Forbidden { .. }) if is_access_token => None,
-                // Already reported from the granted scopes.
-                Err(BitbucketError::Forbidden { .. })
-                    if report.problems.iter().any(|p| p.kind == ProblemKind::MissingScopes) =>
-                {
-                    return report
-                }
-                Err(e) => {
-                    let problem = identity_problem(check, &e);
-                    report.problems.push(problem);
-                    return report;
-                }
-            },
-        };
-        for ws in &workspaces {
-            if members_of.as_ref().is_some_and(|m| !m.contains(ws)) {
-                report.problems.push(not_a_member(check, ws));
-                continue;
-            }
-            let listing = self.repositories(check, ws, cancel).await;
-            match &listing.result {
-                Ok(repos) => {
-                    visible.insert(ws.clone());
-                    for (j, full) in check.repositories.iter().enumerate() {
-                        let Some((rws, slug)) = full.split_once('/') else {
-                            continue;
-                        };
-                        if rws.to_lowercase() != *ws {
-                            continue;
-                        }
-                        if repo_listed(repos, full) {
-                            first_repo.get_or_insert_with(|| (rws.to_string(), slug.to_string()));
-                        } else {
-                            // Only the first few are shown, so only they get a
-                            // (quadratic) search for a likely typo.
-                            let shown = report
-                                .problems
-                                .iter()
-                                .filter(|p| p.kind == ProblemKind::RepositoryNotFound)
-                                .count()
-                                < 5;
-                            let suggestion = shown
-                                .then(|| closest(repos.iter().map(|r| r.full_name.as_str()), full))
-                                .flatten()
-                                .map(|c| format!(" Did you mean {c}?"))
-                                .unwrap_or_default();
-                            report.problems.push(Problem {
-                                kind: ProblemKind::RepositoryNotFound,
-                                subject: Subject::Repository(j),
-                                summary: format!("Repository {full} is not visible to {who}."),
-                                detail: format!(
-                                    "Bitbucket lists {} repositories in workspace {ws} for {who}, and {full} is not one of them.{suggestion} Check the name, or give this account access to it: SEI uses every credential of an integration in turn, so each one must see every listed repository.",
-                                    repos.len()
-                                ),
-                            });
-                        }
-                    }
-                }
-                Err(e) => {
-                    let problem = workspace_problem(check, ws, e);
-                    let is_blocking = problem.is_invalid();
-                    report.problems.push(problem);
-                    if !is_blocking {
-                        // Rate limited or unreachable: stop spending calls.
-                        break;
-                    }
-                }
-            }
-        }
-        report.visible_workspaces = visible.into_iter().collect();
-
+        let first_repo = self
+            .check_workspaces(&mut report, check, &workspaces, members_of.as_ref(), cancel)
+            .await;
         if !scopes_known {
             if let Some((ws, slug)) = first_repo {
                 let probe = self
@@ -327,6 +215,162 @@ impl CredentialValidator {
         }
         report
     }
+
+    /// Lists each workspace's repositories (unless the account is not a
+    /// member) and checks the listed ones; returns a repository that is
+    /// visible, for the pull-request probe.
+    async fn check_workspaces(
+        &self,
+        report: &mut CredentialReport,
+        check: &CredentialCheck,
+        workspaces: &[String],
+        members_of: Option<&BTreeSet<String>>,
+        cancel: &CancellationToken,
+    ) -> Option<(String, String)> {
+        let mut visible = BTreeSet::new();
+        let mut first_repo = None;
+        for ws in workspaces {
+            if members_of.is_some_and(|m| !m.contains(ws)) {
+                report.problems.push(not_a_member(check, ws));
+                continue;
+            }
+            let listing = self.repositories(check, ws, cancel).await;
+            match &listing.result {
+                Ok(repos) => {
+                    visible.insert(ws.clone());
+                    let found = check_listed_repositories(report, check, ws, repos);
+                    first_repo = first_repo.or(found);
+                }
+                Err(e) => {
+                    let problem = workspace_problem(check, ws, e);
+                    let is_blocking = problem.is_invalid();
+                    report.problems.push(problem);
+                    if !is_blocking {
+                        // Rate limited or unreachable: stop spending calls.
+                        break;
+                    }
+                }
+            }
+        }
+        report.visible_workspaces = visible.into_iter().collect();
+        first_repo
+    }
+}
+
+/// The workspaces to look into: those listed, then those of repositories,
+/// each once, lower-cased as Bitbucket compares them.
+fn workspaces_to_check(check: &CredentialCheck) -> Vec<String> {
+    let mut workspaces: Vec<String> = Vec::new();
+    let repo_workspaces = check.repositories.iter().filter_map(|r| r.split('/').next());
+    for ws in check.workspaces.iter().map(String::as_str).chain(repo_workspaces) {
+        let ws = ws.to_lowercase();
+        if !ws.is_empty() && !workspaces.contains(&ws) {
+            workspaces.push(ws);
+        }
+    }
+    workspaces
+}
+
+/// Compares the scopes Bitbucket reported with the required ones; false
+/// when Bitbucket reported none (the probe must tell).
+fn check_scopes(report: &mut CredentialReport, check: &CredentialCheck, granted: Option<&[String]>) -> bool {
+    let Some(granted) = granted else {
+        return false;
+    };
+    let required = check
+        .required_scopes
+        .clone()
+        .unwrap_or_else(|| default_required_scopes(check.auth_type));
+    report.granted_scopes = sorted(granted.iter().cloned());
+    let missing = missing_scopes(&required, granted);
+    if !missing.is_empty() {
+        report.problems.push(Problem {
+            kind: ProblemKind::MissingScopes,
+            subject: Subject::Secret,
+            summary: format!("The credential for {} lacks required Bitbucket scopes.", check.username),
+            detail: format!(
+                "Missing: {}. Granted: {}. SEI needs read access to the account, workspaces, projects, repositories and pull requests; create a new token with these scopes (scopes of an existing token cannot be changed).",
+                missing.join(", "),
+                if granted.is_empty() { "none".to_string() } else { granted.join(", ") }
+            ),
+        });
+    }
+    true
+}
+
+/// The workspaces the account is a member of (`None`: not asked, or an
+/// access token, which has no memberships and whose listings say what it
+/// reads). `Err`: the check ends here, with the problem in the report.
+fn members_of(
+    report: &mut CredentialReport,
+    check: &CredentialCheck,
+    memberships: Option<Reply<Vec<WorkspaceAccess>>>,
+    is_access_token: bool,
+) -> Result<Option<BTreeSet<String>>, ()> {
+    let Some(reply) = memberships else {
+        return Ok(None);
+    };
+    match reply.result {
+        Ok(access) => Ok(Some(access.iter().map(|a| a.workspace.slug.to_lowercase()).collect())),
+        Err(BitbucketError::Forbidden { .. }) if is_access_token => Ok(None),
+        // Already reported from the granted scopes.
+        Err(BitbucketError::Forbidden { .. })
+            if report.problems.iter().any(|p| p.kind == ProblemKind::MissingScopes) =>
+        {
+            Err(())
+        }
+        Err(e) => {
+            report.problems.push(identity_problem(check, &e));
+            Err(())
+        }
+    }
+}
+
+/// Checks the listed repositories of workspace `ws` against its listing;
+/// returns one that is there.
+fn check_listed_repositories(
+    report: &mut CredentialReport,
+    check: &CredentialCheck,
+    ws: &str,
+    repos: &[Repository],
+) -> Option<(String, String)> {
+    let who = &check.username;
+    let mut first_repo = None;
+    for (j, full) in check.repositories.iter().enumerate() {
+        let Some((rws, slug)) = full.split_once('/') else {
+            continue;
+        };
+        if rws.to_lowercase() != ws {
+            continue;
+        }
+        if repo_listed(repos, full) {
+            first_repo.get_or_insert_with(|| (rws.to_string(), slug.to_string()));
+            continue;
+        }
+        // Only the first few are shown, so only they get a (quadratic)
+        // search for a likely typo.
+        let shown = report
+            .problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::RepositoryNotFound)
+            .count()
+            < 5;
+        let suggestion = shown
+            .then(|| closest(repos.iter().map(|r| r.full_name.as_str()), full))
+            .flatten()
+            .map(|c| format!(" Did you mean {c}?"))
+            .unwrap_or_default();
+        report.problems.push(Problem {
+            kind: ProblemKind::RepositoryNotFound,
+            subject: Subject::Repository(j),
+            summary: format!("Repository {full} is not visible to {who}."),
+            detail: format!(
+                "Bitbucket lists {} repositories in workspace {ws} for {who}, and {full} is not one of them.{suggestion} Check the name, or give this account access to it: SEI uses every credential of an integration in turn, so each one must see every listed repository.",
+                repos.len()
+            ),
+        });
+    }
+    first_repo
 }
 
 /// The candidate within two edits of `wanted` (ignoring case), closest

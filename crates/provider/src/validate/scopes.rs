@@ -78,9 +78,14 @@ fn is_known_scope(scope: &str) -> bool {
     )
 }
 
+/// A scope name Bitbucket does not know, with the nearest one it does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UnknownScope(String);
+
 /// A scope name Bitbucket knows, or why not, with the nearest known name: a
 /// typo'd scope can never be granted, so the check would fail for ever.
-pub fn check_scope_name(scope: &str) -> Result<(), String> {
+pub fn check_scope_name(scope: &str) -> Result<(), UnknownScope> {
     if is_known_scope(scope) {
         return Ok(());
     }
@@ -95,9 +100,9 @@ pub fn check_scope_name(scope: &str) -> Result<(), String> {
         .filter(|(distance, _)| *distance <= 3)
         .map(|(_, k)| format!(" Did you mean {k:?}?"))
         .unwrap_or_default();
-    Err(format!(
+    Err(UnknownScope(format!(
         "{scope:?} is not a Bitbucket scope: API tokens use `read:repository:bitbucket` and the like, App Passwords `repository` and the like.{nearest}"
-    ))
+    )))
 }
 
 /// Required scopes the grant does not cover, in the order required.
@@ -139,7 +144,7 @@ mod tests {
             assert_eq!(check_scope_name(ok), Ok(()), "{ok}");
         }
         let err = check_scope_name("read:repositories:bitbucket").unwrap_err();
-        assert!(err.contains("Did you mean \"read:repository:bitbucket\"?"), "{err}");
+        assert!(err.0.contains("Did you mean \"read:repository:bitbucket\"?"), "{err}");
         assert!(check_scope_name("admin:everything").is_err());
         assert!(check_scope_name("read:repository:github").is_err());
     }

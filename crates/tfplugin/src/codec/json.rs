@@ -42,7 +42,7 @@ fn decode_json_with(bytes: &[u8], ty: &Type, lenient: bool) -> Result<Value, Cod
         i: 0,
         values: 0,
     };
-    let json = parser.value(0).map_err(|m| CodecError::new(m, &root))?;
+    let json = parser.value(0).map_err(|m| CodecError::new(m.0, &root))?;
     parser.ws();
     if parser.i != parser.s.len() {
         return Err(CodecError::new("trailing characters after the JSON value", &root));
@@ -54,6 +54,17 @@ pub fn encode_json(value: &Value, ty: &Type) -> Result<String, CodecError> {
     let mut out = String::new();
     write_json(&mut out, value, ty, &AttributePath::root())?;
     Ok(out)
+}
+
+/// Why a text is not JSON, with the byte where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+struct Syntax(String);
+
+impl From<&str> for Syntax {
+    fn from(s: &str) -> Self {
+        Syntax(s.to_string())
+    }
 }
 
 struct Parser<'a> {
@@ -74,24 +85,24 @@ impl Parser<'_> {
         self.s.get(self.i).copied()
     }
 
-    fn expect(&mut self, word: &str) -> Result<(), String> {
+    fn expect(&mut self, word: &str) -> Result<(), Syntax> {
         if self.s[self.i..].starts_with(word.as_bytes()) {
             self.i += word.len();
             Ok(())
         } else {
-            Err(format!("invalid JSON at byte {}", self.i))
+            Err(Syntax(format!("invalid JSON at byte {}", self.i)))
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, String> {
+    fn value(&mut self, depth: usize) -> Result<Json, Syntax> {
         if depth > MAX_DEPTH {
             return Err("JSON nested too deeply".into());
         }
         self.values += 1;
         if self.values > MAX_VALUES {
-            return Err(format!(
+            return Err(Syntax(format!(
                 "the value is too large to decode: more than {MAX_VALUES} values"
-            ));
+            )));
         }
         self.ws();
         match self.peek() {
@@ -100,96 +111,107 @@ impl Parser<'_> {
             Some(b't') => self.expect("true").map(|_| Json::Bool(true)),
             Some(b'f') => self.expect("false").map(|_| Json::Bool(false)),
             Some(b'"') => self.string().map(Json::String),
-            Some(b'[') => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                    return Ok(Json::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Json::Array(items));
-                        }
-                        _ => return Err(format!("expected ',' or ']' at byte {}", self.i)),
-                    }
-                }
-            }
-            Some(b'{') => {
-                self.i += 1;
-                let mut entries = Vec::new();
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                    return Ok(Json::Object(entries));
-                }
-                loop {
-                    self.ws();
-                    if self.peek() != Some(b'"') {
-                        return Err(format!("expected a key at byte {}", self.i));
-                    }
-                    let key = self.string()?;
-                    self.ws();
-                    if self.peek() != Some(b':') {
-                        return Err(format!("expected ':' at byte {}", self.i));
-                    }
-                    self.i += 1;
-                    entries.push((key, self.value(depth + 1)?));
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Json::Object(entries));
-                        }
-                        _ => return Err(format!("expected ',' or '}}' at byte {}", self.i)),
-                    }
-                }
-            }
-            Some(b'-' | b'0'..=b'9') => {
-                let start = self.i;
-                if self.peek() == Some(b'-') {
-                    self.i += 1;
-                }
-                let digits = |p: &mut Self| {
-                    let from = p.i;
-                    while p.peek().is_some_and(|c| c.is_ascii_digit()) {
-                        p.i += 1;
-                    }
-                    p.i > from
-                };
-                if !digits(self) {
-                    return Err(format!("invalid number at byte {start}"));
-                }
-                if self.peek() == Some(b'.') {
-                    self.i += 1;
-                    if !digits(self) {
-                        return Err(format!("invalid number at byte {start}"));
-                    }
-                }
-                if matches!(self.peek(), Some(b'e' | b'E')) {
-                    self.i += 1;
-                    if matches!(self.peek(), Some(b'+' | b'-')) {
-                        self.i += 1;
-                    }
-                    if !digits(self) {
-                        return Err(format!("invalid number at byte {start}"));
-                    }
-                }
-                let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
-                Ok(Json::Number(text.to_string()))
-            }
-            Some(c) => Err(format!("unexpected character {:?} at byte {}", c as char, self.i)),
+            Some(b'[') => self.array(depth),
+            Some(b'{') => self.object(depth),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(c) => Err(Syntax(format!(
+                "unexpected character {:?} at byte {}",
+                c as char, self.i
+            ))),
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, String> {
+    fn array(&mut self, depth: usize) -> Result<Json, Syntax> {
+        self.i += 1;
+        let mut items = Vec::new();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            items.push(self.value(depth + 1)?);
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(Json::Array(items));
+                }
+                _ => return Err(Syntax(format!("expected ',' or ']' at byte {}", self.i))),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, Syntax> {
+        self.i += 1;
+        let mut entries = Vec::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(Json::Object(entries));
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(Syntax(format!("expected a key at byte {}", self.i)));
+            }
+            let key = self.string()?;
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(Syntax(format!("expected ':' at byte {}", self.i)));
+            }
+            self.i += 1;
+            entries.push((key, self.value(depth + 1)?));
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(Json::Object(entries));
+                }
+                _ => return Err(Syntax(format!("expected ',' or '}}' at byte {}", self.i))),
+            }
+        }
+    }
+
+    /// A number as JSON writes it, kept as text: cty numbers are exact.
+    fn number(&mut self) -> Result<Json, Syntax> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        let digits = |p: &mut Self| {
+            let from = p.i;
+            while p.peek().is_some_and(|c| c.is_ascii_digit()) {
+                p.i += 1;
+            }
+            p.i > from
+        };
+        let invalid = || Syntax(format!("invalid number at byte {start}"));
+        if !digits(self) {
+            return Err(invalid());
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if !digits(self) {
+                return Err(invalid());
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if !digits(self) {
+                return Err(invalid());
+            }
+        }
+        let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| Syntax(e.to_string()))?;
+        Ok(Json::Number(text.to_string()))
+    }
+
+    fn hex4(&mut self) -> Result<u32, Syntax> {
         let chunk = self.s.get(self.i..self.i + 4).ok_or("truncated \\u escape")?;
         let text = std::str::from_utf8(chunk).map_err(|_| "invalid \\u escape")?;
         let v = u32::from_str_radix(text, 16).map_err(|_| "invalid \\u escape")?;
@@ -197,7 +219,7 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, Syntax> {
         self.i += 1; // opening quote
         let mut out = String::new();
         loop {
@@ -205,7 +227,7 @@ impl Parser<'_> {
             while self.peek().is_some_and(|c| c != b'"' && c != b'\\' && c >= 0x20) {
                 self.i += 1;
             }
-            out.push_str(std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?);
+            out.push_str(std::str::from_utf8(&self.s[start..self.i]).map_err(|e| Syntax(e.to_string()))?);
             match self.peek() {
                 Some(b'"') => {
                     self.i += 1;
@@ -238,7 +260,7 @@ impl Parser<'_> {
                             };
                             out.push(char::from_u32(code).ok_or("invalid \\u escape")?);
                         }
-                        _ => return Err(format!("invalid escape at byte {}", self.i)),
+                        _ => return Err(Syntax(format!("invalid escape at byte {}", self.i))),
                     }
                 }
                 _ => return Err("unterminated string".into()),
@@ -332,22 +354,6 @@ fn to_serde(json: &Json) -> serde_json::Value {
 }
 
 fn write_json(out: &mut String, value: &Value, ty: &Type, path: &AttributePath) -> Result<(), CodecError> {
-    let seq = |out: &mut String, items: &mut dyn Iterator<Item = Result<String, CodecError>>| {
-        out.push('[');
-        for (i, item) in items.enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&item?);
-        }
-        out.push(']');
-        Ok::<(), CodecError>(())
-    };
-    let one = |v: &Value, t: &Type, p: &AttributePath| -> Result<String, CodecError> {
-        let mut s = String::new();
-        write_json(&mut s, v, t, p)?;
-        Ok(s)
-    };
     match (value, ty) {
         (Value::Null, _) => out.push_str("null"),
         (Value::Unknown(_), _) => return Err(CodecError::new("JSON cannot hold unknown values", path)),
@@ -362,42 +368,27 @@ fn write_json(out: &mut String, value: &Value, ty: &Type, path: &AttributePath) 
             }
             _ => out.push_str(&n.to_string()),
         },
-        (Value::List(xs), Type::List(e)) | (Value::Set(xs), Type::Set(e)) => seq(
+        (Value::List(xs), Type::List(e)) | (Value::Set(xs), Type::Set(e)) => write_items(
             out,
-            &mut xs.iter().enumerate().map(|(i, x)| one(x, e, &path.push_index(i))),
+            xs.iter().enumerate().map(|(i, x)| (x, e.as_ref(), path.push_index(i))),
         )?,
-        (Value::Tuple(xs), Type::Tuple(es)) if xs.len() == es.len() => seq(
+        (Value::Tuple(xs), Type::Tuple(es)) if xs.len() == es.len() => write_items(
             out,
-            &mut xs
-                .iter()
+            xs.iter()
                 .zip(es)
                 .enumerate()
-                .map(|(i, (x, e))| one(x, e, &path.push_index(i))),
+                .map(|(i, (x, e))| (x, e, path.push_index(i))),
         )?,
-        (Value::Map(m), Type::Map(e)) => {
-            out.push('{');
-            for (i, (k, v)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                out.push(':');
-                write_json(out, v, e, &path.push_key(k))?;
-            }
-            out.push('}');
-        }
-        (Value::Object(m), Type::Object { attributes, .. }) => {
-            out.push('{');
-            for (i, (k, t)) in attributes.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                out.push(':');
-                write_json(out, m.get(k).unwrap_or(&Value::Null), t, &path.push_attr(k))?;
-            }
-            out.push('}');
-        }
+        (Value::Map(m), Type::Map(e)) => write_entries(
+            out,
+            m.iter().map(|(k, v)| (k.as_str(), v, e.as_ref(), path.push_key(k))),
+        )?,
+        (Value::Object(m), Type::Object { attributes, .. }) => write_entries(
+            out,
+            attributes
+                .iter()
+                .map(|(k, t)| (k.as_str(), m.get(k).unwrap_or(&Value::Null), t, path.push_attr(k))),
+        )?,
         (Value::Dynamic(concrete, inner), Type::Dynamic) => {
             out.push_str("{\"value\":");
             write_json(out, inner, concrete, path)?;
@@ -412,5 +403,39 @@ fn write_json(out: &mut String, value: &Value, ty: &Type, path: &AttributePath) 
             ))
         }
     }
+    Ok(())
+}
+
+/// `[v,…]` of `(value, type, path)` items.
+fn write_items<'a>(
+    out: &mut String,
+    items: impl Iterator<Item = (&'a Value, &'a Type, AttributePath)>,
+) -> Result<(), CodecError> {
+    out.push('[');
+    for (i, (v, t, p)) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json(out, v, t, &p)?;
+    }
+    out.push(']');
+    Ok(())
+}
+
+/// `{"k":v,…}` of `(key, value, type, path)` entries.
+fn write_entries<'a>(
+    out: &mut String,
+    entries: impl Iterator<Item = (&'a str, &'a Value, &'a Type, AttributePath)>,
+) -> Result<(), CodecError> {
+    out.push('{');
+    for (i, (k, v, t, p)) in entries.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::Value::String(k.to_string()).to_string());
+        out.push(':');
+        write_json(out, v, t, &p)?;
+    }
+    out.push('}');
     Ok(())
 }

@@ -40,16 +40,18 @@ fn from_mp(raw: &Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecErro
         Mp::Ext(code, payload) => return Ok(Value::Unknown(read_refinements(*code, payload))),
         _ => {}
     }
-    let mismatch = |want: &str| CodecError::new(format!("expected {want}, found {}", describe(raw)), path);
     match ty {
-        Type::Bool => raw.as_bool().map(Value::Bool).ok_or_else(|| mismatch("a bool")),
+        Type::Bool => raw
+            .as_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| mismatch(raw, "a bool", path)),
         Type::String => raw
             .as_str()
             .map(|s| Value::String(s.to_string()))
-            .ok_or_else(|| mismatch("a UTF-8 string")),
+            .ok_or_else(|| mismatch(raw, "a UTF-8 string", path)),
         Type::Number => read_number(raw, path).map(Value::Number),
         Type::List(elem) | Type::Set(elem) => {
-            let items = raw.as_array().ok_or_else(|| mismatch("an array"))?;
+            let items = raw.as_array().ok_or_else(|| mismatch(raw, "an array", path))?;
             let values = items
                 .iter()
                 .enumerate()
@@ -61,29 +63,9 @@ fn from_mp(raw: &Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecErro
                 Value::Set(values)
             })
         }
-        Type::Tuple(elems) => {
-            let items = raw.as_array().ok_or_else(|| mismatch("an array"))?;
-            if items.len() != elems.len() {
-                return Err(CodecError::new(
-                    format!(
-                        "a tuple of {} elements is required ({} given)",
-                        elems.len(),
-                        items.len()
-                    ),
-                    path,
-                ));
-            }
-            Ok(Value::Tuple(
-                items
-                    .iter()
-                    .zip(elems)
-                    .enumerate()
-                    .map(|(i, (item, t))| from_mp(item, t, &path.push_index(i)))
-                    .collect::<Result<_, _>>()?,
-            ))
-        }
+        Type::Tuple(elems) => tuple_from_mp(raw, elems, path),
         Type::Map(elem) => {
-            let entries = raw.as_map().ok_or_else(|| mismatch("a map"))?;
+            let entries = raw.as_map().ok_or_else(|| mismatch(raw, "a map", path))?;
             let mut out = BTreeMap::new();
             for (k, v) in entries {
                 let key = k
@@ -93,54 +75,94 @@ fn from_mp(raw: &Mp, ty: &Type, path: &AttributePath) -> Result<Value, CodecErro
             }
             Ok(Value::Map(out))
         }
-        Type::Object { attributes, optional } => {
-            let entries = raw.as_map().ok_or_else(|| mismatch("an object"))?;
-            let mut out = BTreeMap::new();
-            for (k, v) in entries {
-                let key = k
-                    .as_str()
-                    .ok_or_else(|| CodecError::new("object keys must be strings", path))?;
-                let attr_ty = attributes
-                    .get(key)
-                    .ok_or_else(|| CodecError::new(format!("unsupported attribute {key:?}"), path))?;
-                out.insert(key.to_string(), from_mp(v, attr_ty, &path.push_attr(key))?);
-            }
-            for name in attributes.keys() {
-                if !out.contains_key(name) {
-                    if optional.contains(name) {
-                        out.insert(name.clone(), Value::Null);
-                    } else {
-                        return Err(CodecError::new(
-                            format!(
-                                "an object with {} attributes is required ({} given); {name:?} is missing",
-                                attributes.len(),
-                                entries.len()
-                            ),
-                            path,
-                        ));
-                    }
-                }
-            }
-            Ok(Value::Object(out))
-        }
-        Type::Dynamic => {
-            let pair = raw.as_array().ok_or_else(|| mismatch("a [type, value] pair"))?;
-            let [type_json, inner] = pair.as_slice() else {
-                return Err(mismatch("a [type, value] pair"));
-            };
-            let type_bytes = match type_json {
-                Mp::Binary(b) => b.as_slice(),
-                Mp::String(s) => s.as_bytes(),
-                _ => return Err(mismatch("type JSON as bytes")),
-            };
-            let concrete = Type::from_json_bytes(type_bytes).map_err(|e| CodecError::new(e.message, path))?;
-            if concrete == Type::Dynamic {
-                return Err(CodecError::new("a dynamic value cannot have type dynamic", path));
-            }
-            let value = from_mp(inner, &concrete, path)?;
-            Ok(Value::Dynamic(concrete, Box::new(value)))
-        }
+        Type::Object { attributes, optional } => object_from_mp(raw, attributes, optional, path),
+        Type::Dynamic => dynamic_from_mp(raw, path),
     }
+}
+
+fn mismatch(raw: &Mp, want: &str, path: &AttributePath) -> CodecError {
+    CodecError::new(format!("expected {want}, found {}", describe(raw)), path)
+}
+
+fn tuple_from_mp(raw: &Mp, elems: &[Type], path: &AttributePath) -> Result<Value, CodecError> {
+    let items = raw.as_array().ok_or_else(|| mismatch(raw, "an array", path))?;
+    if items.len() != elems.len() {
+        return Err(CodecError::new(
+            format!(
+                "a tuple of {} elements is required ({} given)",
+                elems.len(),
+                items.len()
+            ),
+            path,
+        ));
+    }
+    Ok(Value::Tuple(
+        items
+            .iter()
+            .zip(elems)
+            .enumerate()
+            .map(|(i, (item, t))| from_mp(item, t, &path.push_index(i)))
+            .collect::<Result<_, _>>()?,
+    ))
+}
+
+/// An object: every attribute the type has, each once; an optional one
+/// may be absent (null).
+fn object_from_mp(
+    raw: &Mp,
+    attributes: &BTreeMap<String, Type>,
+    optional: &std::collections::BTreeSet<String>,
+    path: &AttributePath,
+) -> Result<Value, CodecError> {
+    let entries = raw.as_map().ok_or_else(|| mismatch(raw, "an object", path))?;
+    let mut out = BTreeMap::new();
+    for (k, v) in entries {
+        let key = k
+            .as_str()
+            .ok_or_else(|| CodecError::new("object keys must be strings", path))?;
+        let attr_ty = attributes
+            .get(key)
+            .ok_or_else(|| CodecError::new(format!("unsupported attribute {key:?}"), path))?;
+        out.insert(key.to_string(), from_mp(v, attr_ty, &path.push_attr(key))?);
+    }
+    for name in attributes.keys() {
+        if out.contains_key(name) {
+            continue;
+        }
+        if !optional.contains(name) {
+            return Err(CodecError::new(
+                format!(
+                    "an object with {} attributes is required ({} given); {name:?} is missing",
+                    attributes.len(),
+                    entries.len()
+                ),
+                path,
+            ));
+        }
+        out.insert(name.clone(), Value::Null);
+    }
+    Ok(Value::Object(out))
+}
+
+/// A dynamic value: `[type JSON, value]`.
+fn dynamic_from_mp(raw: &Mp, path: &AttributePath) -> Result<Value, CodecError> {
+    let pair = raw
+        .as_array()
+        .ok_or_else(|| mismatch(raw, "a [type, value] pair", path))?;
+    let [type_json, inner] = pair.as_slice() else {
+        return Err(mismatch(raw, "a [type, value] pair", path));
+    };
+    let type_bytes = match type_json {
+        Mp::Binary(b) => b.as_slice(),
+        Mp::String(s) => s.as_bytes(),
+        _ => return Err(mismatch(raw, "type JSON as bytes", path)),
+    };
+    let concrete = Type::from_json_bytes(type_bytes).map_err(|e| CodecError::new(e.message, path))?;
+    if concrete == Type::Dynamic {
+        return Err(CodecError::new("a dynamic value cannot have type dynamic", path));
+    }
+    let value = from_mp(inner, &concrete, path)?;
+    Ok(Value::Dynamic(concrete, Box::new(value)))
 }
 
 fn read_number(raw: &Mp, path: &AttributePath) -> Result<Number, CodecError> {

@@ -155,9 +155,14 @@ impl Validator for IntRange {
     }
 }
 
+/// Why one value is refused, in words for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
 /// Every element of a string collection matches `check`.
 pub struct EachString {
-    pub check: fn(&str) -> Result<(), String>,
+    pub check: fn(&str) -> Result<(), Invalid>,
 }
 
 impl Validator for EachString {
@@ -167,7 +172,7 @@ impl Validator for EachString {
         let problems: Vec<String> = value
             .elements()
             .iter()
-            .filter_map(|item| item.as_str().and_then(|s| (self.check)(s).err()))
+            .filter_map(|item| item.as_str().and_then(|s| (self.check)(s).err()).map(|e| e.0))
             .collect();
         if problems.is_empty() {
             return;
@@ -233,9 +238,12 @@ impl Validator for WholeNumber {
 /// Parses Go's `time.ParseDuration` syntax: a sequence of decimal numbers
 /// with units `ns`, `us`, `ms`, `s`, `m`, `h`. Terraform users write
 /// durations this way in every HashiCorp provider.
-pub fn parse_go_duration(input: &str) -> Result<Duration, String> {
-    let bad =
-        || format!("{input:?} is not a duration; use a number with a unit, such as \"30s\", \"1m30s\" or \"500ms\"");
+pub fn parse_go_duration(input: &str) -> Result<Duration, Invalid> {
+    let bad = || {
+        Invalid(format!(
+            "{input:?} is not a duration; use a number with a unit, such as \"30s\", \"1m30s\" or \"500ms\""
+        ))
+    };
     let s = input.trim();
     if s.is_empty() || s.starts_with('-') {
         return Err(bad());

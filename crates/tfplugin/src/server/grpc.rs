@@ -41,7 +41,7 @@ pub async fn serve_incoming<P, S, IO>(
     service: ProviderService<P>,
     incoming: S,
     shutdown: CancellationToken,
-) -> Result<(), String>
+) -> Result<(), tonic::transport::Error>
 where
     P: ProviderDef,
     S: Stream<Item = Result<IO, std::io::Error>> + Send + 'static,
@@ -64,7 +64,7 @@ where
         .add_service(provider)
         .serve_with_incoming_shutdown(incoming, async move { stop.cancelled().await });
     tokio::select! {
-        result = server => result.map_err(|e| e.to_string()),
+        result = server => result,
         // Graceful shutdown waits for Terraform to close its connection,
         // which it may not do before killing us; leave shortly after the
         // Shutdown answer is on its way.

@@ -13,13 +13,22 @@ pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 pub const APP_PROTOCOL_VERSION: u32 = 6;
 
+/// The binary was run by hand, not by Terraform: the message says what it
+/// is and how to use it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotLaunchedByTerraform(String);
+
 /// Refuses to run unless Terraform launched us, with a message for the human
 /// who ran the binary by hand.
-pub fn check_magic_cookie(env: &dyn Fn(&str) -> Option<String>, info: &ProviderInfo) -> Result<(), String> {
+pub fn check_magic_cookie(
+    env: &dyn Fn(&str) -> Option<String>,
+    info: &ProviderInfo,
+) -> Result<(), NotLaunchedByTerraform> {
     if env(MAGIC_COOKIE_KEY).as_deref() == Some(MAGIC_COOKIE_VALUE) {
         return Ok(());
     }
-    Err(format!(
+    Err(NotLaunchedByTerraform(format!(
         "This binary is a plugin. These are not meant to be executed directly.\n\
          \n\
          {} is a Terraform provider: Terraform starts it when a configuration\n\
@@ -30,7 +39,7 @@ pub fn check_magic_cookie(env: &dyn Fn(&str) -> Option<String>, info: &ProviderI
         info.binary(),
         info.source,
         info.version
-    ))
+    )))
 }
 
 /// Picks protocol 6 when offered. When it is not, go-plugin's servers answer
@@ -129,7 +138,7 @@ mod tests {
             version: "1.2.3",
         };
         let none = |_: &str| None;
-        let msg = check_magic_cookie(&none, &info).unwrap_err();
+        let msg = check_magic_cookie(&none, &info).unwrap_err().to_string();
         assert!(msg.starts_with("This binary is a plugin."));
         assert!(msg.contains("terraform-provider-demo is a Terraform provider"), "{msg}");
         assert!(

@@ -27,6 +27,19 @@ use tokio_util::sync::CancellationToken;
 
 use super::transport::{PluginListener, PluginStream};
 
+/// Why our side of AutoMTLS could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("PLUGIN_CLIENT_CERT holds no PEM certificate")]
+    NoClientCertificate,
+    #[error("PLUGIN_CLIENT_CERT is not valid PEM: {0}")]
+    BadClientCertificate(String),
+    #[error("cannot make the server certificate: {0}")]
+    Certificate(#[from] rcgen::Error),
+    #[error("cannot configure TLS: {0}")]
+    Config(#[from] rustls::Error),
+}
+
 /// Our side of AutoMTLS for one process lifetime.
 pub struct ServerTls {
     cert_der: CertificateDer<'static>,
@@ -34,7 +47,7 @@ pub struct ServerTls {
 }
 
 impl ServerTls {
-    pub fn new(client_cert_pem: &str) -> Result<Self, String> {
+    pub fn new(client_cert_pem: &str) -> Result<Self, TlsSetupError> {
         let client_cert = first_pem_certificate(client_cert_pem)?;
         let (cert_der, key_der) = generate_server_certificate()?;
         let config = server_config(cert_der.clone(), key_der, client_cert)?;
@@ -53,19 +66,19 @@ impl ServerTls {
     }
 }
 
-pub fn first_pem_certificate(pem: &str) -> Result<CertificateDer<'static>, String> {
+pub fn first_pem_certificate(pem: &str) -> Result<CertificateDer<'static>, TlsSetupError> {
     use rustls_pki_types::pem::PemObject;
     let first = CertificateDer::pem_slice_iter(pem.as_bytes()).next();
     first
-        .ok_or_else(|| "PLUGIN_CLIENT_CERT holds no PEM certificate".to_string())?
-        .map_err(|e| format!("PLUGIN_CLIENT_CERT is not valid PEM: {e}"))
+        .ok_or(TlsSetupError::NoClientCertificate)?
+        .map_err(|e| TlsSetupError::BadClientCertificate(e.to_string()))
 }
 
 /// A fresh self-signed certificate for `localhost`. Go's TLS client checks
 /// the SAN, not the CN; go-plugin marks its certificates as CAs, and so do we.
-pub fn generate_server_certificate() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), String> {
-    let key = KeyPair::generate().map_err(|e| e.to_string())?;
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(|e| e.to_string())?;
+pub fn generate_server_certificate() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), TlsSetupError> {
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
     params.distinguished_name.push(DnType::CommonName, "localhost");
     params.distinguished_name.push(DnType::OrganizationName, "tfplugin");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -76,7 +89,7 @@ pub fn generate_server_certificate() -> Result<(CertificateDer<'static>, Private
         KeyUsagePurpose::KeyCertSign,
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
-    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+    let cert = params.self_signed(&key)?;
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
     Ok((cert.der().clone(), key_der))
 }
@@ -85,18 +98,16 @@ pub fn server_config(
     cert: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,
     client_cert: CertificateDer<'static>,
-) -> Result<rustls::ServerConfig, String> {
+) -> Result<rustls::ServerConfig, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = Arc::new(PinnedClientCert::new(
         client_cert,
         provider.signature_verification_algorithms,
     ));
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![cert], key)
-        .map_err(|e| e.to_string())?;
+        .with_single_cert(vec![cert], key)?;
     // grpc-go 1.67 and later refuse a server that does not negotiate h2.
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(config)
