@@ -18,6 +18,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDRESS = "registry.terraform.io/sei-oss/sei"
+# Where the registry lists a type whose page has no template of its own.
+DEFAULT_SUBCATEGORY = "Integrations"
 WRITE_ONLY = "[Write-only](https://developer.hashicorp.com/terraform/language/resources/ephemeral#write-only-arguments)"
 
 
@@ -169,7 +171,19 @@ def main():
             imp = "examples/%s/%s/import.sh" % (doc_dir, type_name_)
             if os.path.exists(os.path.join(ROOT, imp)):
                 fields["import"] = fence("shell", read(imp))
-            render("templates/%s/%s.md.tmpl" % (tmpl_dir, short), "docs/%s/%s.md" % (doc_dir, short), fields)
+            template = "templates/%s/%s.md.tmpl" % (tmpl_dir, short)
+            if not os.path.exists(os.path.join(ROOT, template)):
+                # A type without a page of its own gets the default page:
+                # its schema description, its example and its schema.
+                template = "templates/default/%s.md.tmpl" % tmpl_dir
+                description = s["block"].get("description", "").strip()
+                fields.update({
+                    "type": type_name_,
+                    "subcategory": DEFAULT_SUBCATEGORY,
+                    "summary": description.split(". ")[0].rstrip(".") + ".",
+                    "description": description,
+                })
+            render(template, "docs/%s/%s.md" % (doc_dir, short), fields)
 
 
 if __name__ == "__main__":

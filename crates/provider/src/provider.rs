@@ -101,9 +101,53 @@ mod tests {
             l.check_model()
                 .unwrap_or_else(|err| panic!("list {}: {err}", l.type_name()));
         }
-        assert_eq!(
-            p.resources().len() + p.data_sources().len() + p.ephemeral_resources().len(),
-            7
-        );
+    }
+
+    /// What a new type needs besides its file and its registration line,
+    /// said by name: an example (which the docs page shows, and which the
+    /// acceptance suite validates), and for a list resource, the managed
+    /// resource whose objects it lists.
+    #[test]
+    fn every_registered_type_has_what_it_needs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let p = SeiProvider::new();
+        let names = |v: Vec<&'static str>| v;
+        let kinds = [
+            (
+                "resources",
+                "resource.tf",
+                names(p.resources().iter().map(|r| r.type_name()).collect()),
+            ),
+            (
+                "data-sources",
+                "data-source.tf",
+                names(p.data_sources().iter().map(|d| d.type_name()).collect()),
+            ),
+            (
+                "ephemeral-resources",
+                "ephemeral-resource.tf",
+                names(p.ephemeral_resources().iter().map(|e| e.type_name()).collect()),
+            ),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for (dir, file, types) in &kinds {
+            for ty in types {
+                assert!(
+                    ty.starts_with("sei_"),
+                    "{ty}: type names start with the provider's name, sei_"
+                );
+                assert!(seen.insert((*dir, *ty)), "{ty} is registered twice as one of the {dir}");
+                let example = format!("examples/{dir}/{ty}/{file}");
+                assert!(root.join(&example).is_file(), "no example for {ty}: add {example}");
+            }
+        }
+        let resources: Vec<&str> = p.resources().iter().map(|r| r.type_name()).collect();
+        for l in p.list_resources() {
+            assert!(
+                resources.contains(&l.type_name()),
+                "list resource {} lists the objects of a managed resource of the same name; there is none",
+                l.type_name()
+            );
+        }
     }
 }

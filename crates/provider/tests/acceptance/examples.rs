@@ -59,6 +59,19 @@ fn examples_are_formatted_and_validate() {
                 std::fs::copy(&path, work.join(path.file_name().unwrap())).unwrap();
             }
         }
+        // A registry example is a snippet: without its own terraform block,
+        // it is validated with one that names this provider.
+        let all_tf: String = std::fs::read_dir(&work)
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .collect();
+        if !all_tf.contains("required_providers") {
+            std::fs::write(
+                work.join("zz_test_providers.tf"),
+                "terraform {\n  required_providers {\n    sei = { source = \"sei-oss/sei\" }\n  }\n}\n",
+            )
+            .unwrap();
+        }
         let text = std::fs::read_to_string(dir.join("main.tf")).unwrap_or_default();
         if text.contains("module \"") {
             // Local modules are installed by `get`, which fetches no providers.
