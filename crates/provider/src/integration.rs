@@ -174,6 +174,34 @@ impl tfplugin::schema::Validator for IntegrationId {
     }
 }
 
+/// Whether a URL would send what it carries unencrypted across a network:
+/// `http://` to a host other than this machine.
+pub fn is_clear_text(url: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return false;
+    };
+    if u.scheme() != "http" {
+        return false;
+    }
+    match u.host() {
+        Some(url::Host::Domain(d)) => !d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => !ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => !ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A warning on `path` when `url` is clear text and carries `what`.
+pub fn warn_clear_text(url: &str, what: &str, path: tfplugin::codec::AttributePath, diags: &mut Diagnostics) {
+    if is_clear_text(url) {
+        diags.warning_at(
+            path,
+            "Credentials would travel in clear text",
+            format!("{url} is http://, not https://, and not this machine: {what} would cross the network unencrypted, readable by anyone on the way (a proxy included). Use https://."),
+        );
+    }
+}
+
 /// What `status` means, for every schema that shows it.
 pub const STATUS_DOC: &str = "SEI's status: `ACTIVE` once created and after every credential update (the only value SEI's integrations API sets). Any other value was set by SEI itself and is shown as it is; the provider never changes it.";
 

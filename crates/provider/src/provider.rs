@@ -53,7 +53,7 @@ impl Provider for SeiProvider {
         validate_provider_config(config)
     }
 
-    fn configure(&self, config: &Value) -> Result<Arc<Services>, Diagnostics> {
+    fn configure(&self, config: &Value) -> Result<(Arc<Services>, Diagnostics), Diagnostics> {
         let env = |k: &str| std::env::var(k).ok();
         let resolved = resolve_provider_config(config, &env)?;
         tracing::debug!(
@@ -61,7 +61,10 @@ impl Provider for SeiProvider {
             bitbucket = %crate::clients::sei::redacted(&resolved.bitbucket_api_url),
             "configuring the sei provider"
         );
-        Services::new(resolved).map_err(|e| Diagnostic::error("Cannot set up the API clients", e.to_string()).into())
+        let warnings = crate::services::config::clear_text_warnings(&resolved);
+        let services =
+            Services::new(resolved).map_err(|e| Diagnostic::error("Cannot set up the API clients", e.to_string()))?;
+        Ok((services, warnings))
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<Services>>> {

@@ -44,6 +44,7 @@ fn policy(max_retries: u32, timeout_ms: u64) -> HttpPolicy {
     HttpPolicy {
         max_retries,
         request_timeout: Duration::from_millis(timeout_ms),
+        ..HttpPolicy::default()
     }
 }
 
@@ -561,4 +562,52 @@ fn clients_and_validator_do_not_depend_on_the_grpc_layer() {
             }
         }
     }
+}
+
+/// A server whose certificate no root vouches for: the error names the
+/// host and what is wrong, and trusting its CA through the policy works.
+#[tokio::test]
+async fn an_untrusted_certificate_is_named_and_a_trusted_ca_works() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let sb = sei_sandbox::start_with(
+        sandbox::parse_seed(&seed_json().to_string()).unwrap(),
+        None,
+        "127.0.0.1:0".parse().unwrap(),
+        Some(sei_sandbox::tls::TlsOptions {
+            kind: sei_sandbox::tls::TlsKind::Ca,
+            dir: dir.path().to_path_buf(),
+            names: Vec::new(),
+        }),
+    )
+    .await
+    .unwrap();
+    let cancel = CancellationToken::new();
+    let untrusted = sei(&sb, policy(2, 5000));
+    match untrusted.get("4500", &cancel).await {
+        Err(SeiError::Transport(TransportError::Tls {
+            host,
+            problem,
+            ca_file: None,
+        })) => {
+            assert_eq!(host, "127.0.0.1");
+            assert_eq!(
+                problem,
+                terraform_provider_sei::clients::tls::CertProblem::UnknownIssuer
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let trust = terraform_provider_sei::clients::Trust::with_ca_file(sb.trust_file.as_ref().unwrap()).unwrap();
+    let trusted = sei(
+        &sb,
+        HttpPolicy {
+            trust,
+            ..policy(0, 5000)
+        },
+    );
+    assert!(matches!(
+        trusted.get("4500", &cancel).await,
+        Err(SeiError::NotFound { .. })
+    ));
 }

@@ -25,6 +25,7 @@ fn policy() -> HttpPolicy {
     HttpPolicy {
         max_retries: 1,
         request_timeout: Duration::from_secs(5),
+        ..HttpPolicy::default()
     }
 }
 

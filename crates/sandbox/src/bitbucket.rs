@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use chrono::Timelike;
 use serde_json::{json, Value};
 
+use super::connection::ConnHandle;
 use super::error::SandboxError;
 use super::seed::{AppPasswordMode, PrincipalKind, PrincipalSeed, WorkspaceSeed};
 use super::shared::{self, presented_from_headers, route_label, ApiError, Presented, Service};
@@ -335,12 +336,12 @@ fn uuid_for(name: &str) -> String {
 }
 
 fn host_base(req: &Request) -> String {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
+    let host = shared::request_authority(req).unwrap_or_else(|| "localhost".to_string());
+    let scheme = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<ConnHandle>>()
+        .map_or("http", |c| c.0.scheme());
+    format!("{scheme}://{host}")
 }
 
 /// One page of a Bitbucket list, with `next` absent on the last page.
@@ -504,6 +505,9 @@ async fn repositories(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, re
     }
     guarded(&sb, &req, "repository", "read:repository:bitbucket", |caller| {
         let accounts = sb.accounts();
+        if accounts.sees_workspace(caller, &ws) && sb.control(|c| c.restricted.contains(&caller.name)) {
+            return ip_allowlisted();
+        }
         let slugs = match (accounts.sees_workspace(caller, &ws), role.is_some()) {
             (true, _) => accounts.visible_repos(caller, &ws),
             (false, false) => public.clone(),
@@ -513,12 +517,26 @@ async fn repositories(State(sb): State<Arc<Sandbox>>, Path(ws): Path<String>, re
     })
 }
 
+/// Private content from an address the workspace's IP allowlist refuses:
+/// 403 without a scope list (the REST answer is inferred; Git over HTTPS
+/// says "an admin must whitelist your IP").
+fn ip_allowlisted() -> Response {
+    ApiError::bitbucket(
+        StatusCode::FORBIDDEN,
+        "Access to this workspace's private content is restricted to allowlisted IP addresses.",
+    )
+    .into_response()
+}
+
 async fn pull_requests(
     State(sb): State<Arc<Sandbox>>,
     Path((ws, repo)): Path<(String, String)>,
     req: Request,
 ) -> Response {
     guarded(&sb, &req, "pullrequest", "read:pullrequest:bitbucket", |caller| {
+        if sb.control(|c| c.restricted.contains(&caller.name)) {
+            return ip_allowlisted();
+        }
         if !sb.accounts().visible_repos(caller, &ws).contains(&repo) {
             return ApiError::bitbucket(StatusCode::NOT_FOUND, format!("Repository {ws}/{repo} not found"))
                 .into_response();

@@ -34,11 +34,24 @@ const OPEN: u8 = 0;
 const CLOSE: u8 = 1;
 const RESET: u8 = 2;
 
-/// The switch of one accepted connection, shared by its requests.
+/// The switch of one accepted connection, shared by its requests, and
+/// whether it is TLS (links the sandbox writes use its scheme).
 #[derive(Debug, Clone, Default)]
-pub struct ConnHandle(Arc<AtomicU8>);
+pub struct ConnHandle {
+    state: Arc<AtomicU8>,
+    tls: bool,
+}
 
 impl ConnHandle {
+    /// `https` or `http`, as the client reached this connection.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     /// Ends the connection: nothing more is written on it, and dropping it
     /// closes or resets it.
     pub fn end(&self, how: ConnectionFault) {
@@ -46,11 +59,11 @@ impl ConnHandle {
             ConnectionFault::Reset => RESET,
             ConnectionFault::Close => CLOSE,
         };
-        self.0.store(state, Ordering::SeqCst);
+        self.state.store(state, Ordering::SeqCst);
     }
 
     fn state(&self) -> u8 {
-        self.0.load(Ordering::SeqCst)
+        self.state.load(Ordering::SeqCst)
     }
 }
 
@@ -115,33 +128,100 @@ impl AsyncWrite for FaultableStream {
     }
 }
 
+/// One accepted connection, in clear or over TLS (`--tls`).
+pub enum SandboxStream {
+    Plain(FaultableStream),
+    Tls(Box<tokio_rustls::server::TlsStream<FaultableStream>>),
+}
+
+impl SandboxStream {
+    fn handle(&self) -> &ConnHandle {
+        match self {
+            SandboxStream::Plain(s) => &s.handle,
+            SandboxStream::Tls(s) => &s.get_ref().0.handle,
+        }
+    }
+}
+
+impl AsyncRead for SandboxStream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            SandboxStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            SandboxStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for SandboxStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            SandboxStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            SandboxStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            SandboxStream::Plain(s) => Pin::new(s).poll_flush(cx),
+            SandboxStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            SandboxStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            SandboxStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
 /// A TCP listener whose connections carry a [`ConnHandle`], with Nagle off
-/// as a production server has it.
-pub struct FaultableListener(pub TcpListener);
+/// as a production server has it, and TLS when the sandbox has a
+/// certificate. A client that refuses the certificate fails its handshake
+/// and is dropped; the listener goes on.
+pub struct FaultableListener {
+    pub tcp: TcpListener,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// A handshake that takes longer than this is a client that went away.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Listener for FaultableListener {
-    type Io = FaultableStream;
+    type Io = SandboxStream;
     type Addr = std::net::SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (inner, addr) = Listener::accept(&mut self.0).await;
-        if let Err(e) = inner.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        loop {
+            let (inner, addr) = Listener::accept(&mut self.tcp).await;
+            if let Err(e) = inner.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+            let stream = FaultableStream {
+                inner,
+                handle: ConnHandle {
+                    state: Arc::default(),
+                    tls: self.tls.is_some(),
+                },
+            };
+            let Some(acceptor) = &self.tls else {
+                return (SandboxStream::Plain(stream), addr);
+            };
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => return (SandboxStream::Tls(Box::new(tls)), addr),
+                Ok(Err(e)) => tracing::debug!(error = %e, peer = %addr, "TLS handshake failed"),
+                Err(_) => tracing::debug!(peer = %addr, "TLS handshake timed out"),
+            }
         }
-        let stream = FaultableStream {
-            inner,
-            handle: ConnHandle::default(),
-        };
-        (stream, addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
+        self.tcp.local_addr()
     }
 }
 
 impl Connected<IncomingStream<'_, FaultableListener>> for ConnHandle {
     fn connect_info(stream: IncomingStream<'_, FaultableListener>) -> Self {
-        stream.io().handle.clone()
+        stream.io().handle().clone()
     }
 }

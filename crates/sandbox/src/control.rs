@@ -128,6 +128,9 @@ pub struct Control {
     /// Data Center's per-user token bucket, and each bucket's level.
     pub dc_bucket: TokenBucketSeed,
     pub dc_buckets: Buckets,
+    /// Principals whose calls come from an address the workspaces'
+    /// IP allowlist refuses: private content answers 403.
+    pub restricted: std::collections::BTreeSet<String>,
 }
 
 impl Control {
@@ -142,6 +145,7 @@ impl Control {
             latency: Latency::default(),
             dc_bucket,
             dc_buckets: Buckets::new(),
+            restricted: Default::default(),
         }
     }
 
@@ -299,6 +303,8 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/latency", get(get_latency).put(set_latency))
         .route("/principals/{name}/revoke", post(revoke))
         .route("/principals/{name}/restore", post(restore))
+        .route("/principals/{name}/restrict", post(restrict))
+        .route("/principals/{name}/unrestrict", post(unrestrict))
         .route("/principals/{name}/scopes", put(set_scopes))
         .route("/integrations/{id}/token", get(integration_token))
         .fallback(|| async { control_error(StatusCode::NOT_FOUND, "no such control-plane route") })
@@ -422,6 +428,25 @@ async fn restore(
     known_principal(&sb, &name)?;
     saved(sb.change(|w| w.revoked.remove(&name)))?;
     Ok(Json(json!({"restored": name})))
+}
+
+/// The principal's calls now come from an address an IP allowlist refuses.
+async fn restrict(
+    State(sb): State<Arc<Sandbox>>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_principal(&sb, &name)?;
+    sb.control(|c| c.restricted.insert(name.clone()));
+    Ok(Json(json!({"restricted": name})))
+}
+
+async fn unrestrict(
+    State(sb): State<Arc<Sandbox>>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_principal(&sb, &name)?;
+    sb.control(|c| c.restricted.remove(&name));
+    Ok(Json(json!({"unrestricted": name})))
 }
 
 #[derive(Deserialize)]

@@ -23,6 +23,7 @@ mod error;
 pub mod seed;
 mod sei;
 mod shared;
+pub mod tls;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -50,10 +51,19 @@ pub struct Sandbox {
     control: Mutex<Control>,
     /// SEI's outbound HTTP client, for its OAuth code exchange.
     http: reqwest::Client,
+    /// `https` with `--tls`: links the sandbox writes (pagination, SEI's
+    /// call to the token endpoint) use it.
+    scheme: &'static str,
 }
 
 impl Sandbox {
     pub fn new(seed: Seed, state_file: Option<PathBuf>) -> Result<Arc<Sandbox>, SandboxError> {
+        Self::serving(seed, state_file, None)
+    }
+
+    /// A sandbox that serves over TLS when `trust_pem` (the certificate its
+    /// own clients must trust) is given.
+    fn serving(seed: Seed, state_file: Option<PathBuf>, trust_pem: Option<&str>) -> Result<Arc<Sandbox>, SandboxError> {
         seed::validate_seed(&seed)?;
         let mut world = match &state_file {
             Some(path) => World::load(path)?,
@@ -66,16 +76,19 @@ impl Sandbox {
         // reqwest is built without a TLS provider of its own; the process
         // default is aws-lc-rs, as in the provider.
         install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| SandboxError::Setup(format!("cannot build SEI's HTTP client: {e}")))?;
+        let setup = |e: reqwest::Error| SandboxError::Setup(format!("cannot build SEI's HTTP client: {e}"));
+        let mut http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = trust_pem {
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).map_err(setup)?);
+        }
+        let http = http.build().map_err(setup)?;
         Ok(Arc::new(Sandbox {
             seed,
             world: Mutex::new(world),
             state_file,
             control: Mutex::new(control),
             http,
+            scheme: if trust_pem.is_some() { "https" } else { "http" },
         }))
     }
 
@@ -136,13 +149,17 @@ pub fn app(sandbox: Arc<Sandbox>) -> Router {
 /// A sandbox serving on a bound address.
 pub struct RunningSandbox {
     pub addr: SocketAddr,
+    /// With TLS: the PEM file a client must trust (the CA, or the
+    /// self-signed server certificate).
+    pub trust_file: Option<PathBuf>,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningSandbox {
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.trust_file.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The provider's `endpoint` for this sandbox.
@@ -175,15 +192,35 @@ pub async fn start(
     state_file: Option<PathBuf>,
     listen: SocketAddr,
 ) -> Result<RunningSandbox, SandboxError> {
-    let sandbox = Sandbox::new(seed, state_file)?;
+    start_with(seed, state_file, listen, None).await
+}
+
+/// Starts a sandbox, over TLS when `tls` says how its certificate is issued
+/// and where to write the file clients must trust.
+pub async fn start_with(
+    seed: Seed,
+    state_file: Option<PathBuf>,
+    listen: SocketAddr,
+    tls: Option<tls::TlsOptions>,
+) -> Result<RunningSandbox, SandboxError> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| SandboxError::Setup(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener.local_addr().map_err(|e| SandboxError::Setup(e.to_string()))?;
+    install_crypto_provider();
+    let material = match &tls {
+        Some(options) => Some(tls::make(options, addr.ip())?),
+        None => None,
+    };
+    let sandbox = Sandbox::serving(seed, state_file, material.as_ref().map(|m| m.trust_pem.as_str()))?;
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let router = app(sandbox).into_make_service_with_connect_info::<connection::ConnHandle>();
-    let listener = connection::FaultableListener(listener);
+    let trust_file = material.as_ref().map(|m| m.trust_file.clone());
+    let listener = connection::FaultableListener {
+        tcp: listener,
+        tls: material.map(|m| m.acceptor),
+    };
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -192,7 +229,12 @@ pub async fn start(
             tracing::error!(error = %e, "sandbox server failed");
         }
     });
-    Ok(RunningSandbox { addr, shutdown, task })
+    Ok(RunningSandbox {
+        addr,
+        trust_file,
+        shutdown,
+        task,
+    })
 }
 
 /// Installs aws-lc-rs as the process's TLS crypto provider, once: reqwest is

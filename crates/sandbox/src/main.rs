@@ -20,6 +20,19 @@ struct Args {
     /// Persist all changes to this file, atomically, and reload it on start.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Serve HTTPS with a throwaway certificate: `ca` (issued by a throwaway
+    /// CA) or `self-signed`. The file clients must trust is printed with
+    /// the ready line.
+    #[arg(long, value_enum)]
+    tls: Option<sandbox::tls::TlsKind>,
+    /// Where `--tls` writes the file to trust; default: a new directory
+    /// under the system's temporary directory.
+    #[arg(long)]
+    tls_dir: Option<PathBuf>,
+    /// Another host name the `--tls` certificate is good for (repeatable),
+    /// such as one that only a proxy resolves.
+    #[arg(long)]
+    tls_name: Vec<String>,
     /// trace, debug, info, warn or error.
     #[arg(long, default_value = "info")]
     log_level: tracing::Level,
@@ -57,14 +70,29 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let running = match sandbox::start(seed, args.state, args.listen).await {
+    let tls = args.tls.map(|kind| sandbox::tls::TlsOptions {
+        kind,
+        dir: args
+            .tls_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("sei-sandbox-tls-{}", std::process::id()))),
+        names: args.tls_name.clone(),
+    });
+    let running = match sandbox::start_with(seed, args.state, args.listen, tls).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sei-sandbox: {e}");
             std::process::exit(2);
         }
     };
-    println!("sei-sandbox listening on {}", running.base_url());
+    match &running.trust_file {
+        Some(file) => println!(
+            "sei-sandbox listening on {} (trust: {})",
+            running.base_url(),
+            file.display()
+        ),
+        None => println!("sei-sandbox listening on {}", running.base_url()),
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     tracing::info!(sei = %running.sei_endpoint(), bitbucket = %running.bitbucket_api_url(), "ready");

@@ -279,7 +279,7 @@ async fn exchange_code(sb: &Sandbox, host: &str, code: &str) -> Result<String, S
         .ok_or_else(|| SandboxError::Exchange("SEI's OAuth consumer is not seeded".into()))?;
     let resp = sb
         .http
-        .post(format!("http://{host}/bitbucket/site/oauth2/access_token"))
+        .post(format!("{}://{host}/bitbucket/site/oauth2/access_token", sb.scheme))
         .basic_auth(&consumer, Some(secret))
         .form(&[("grant_type", "authorization_code"), ("code", code)])
         .send()
@@ -305,11 +305,7 @@ async fn exchange_code(sb: &Sandbox, host: &str, code: &str) -> Result<String, S
 
 /// The `Host` a request came to: where this sandbox's Bitbucket side is.
 fn host_of(req: &Request) -> String {
-    req.headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1")
-        .to_string()
+    shared::request_authority(req).unwrap_or_else(|| "127.0.0.1".to_string())
 }
 
 /// SEI's Bitbucket preflight: one check, `Get repositories`, run with each

@@ -276,3 +276,13 @@ pub fn datacenter_error(status: StatusCode, message: &str, exception: &str) -> R
     let body = json!({"errors": [{"context": null, "message": message, "exceptionName": exception}]});
     (status, Json(body)).into_response()
 }
+
+/// The `host:port` a request was sent to: the `Host` header (HTTP/1.1), or
+/// the `:authority` of an HTTP/2 request, which has no `Host`.
+pub fn request_authority(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+}

@@ -145,7 +145,7 @@ const MAX_PAGES: usize = 1000;
 impl BitbucketClient {
     pub fn new(base: Url, policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
         Ok(BitbucketClient {
-            http: http::build_http_client()?,
+            http: http::build_http_client(&policy)?,
             base,
             policy,
         })

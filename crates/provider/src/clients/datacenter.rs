@@ -159,7 +159,7 @@ pub fn project_repos_path(key: &str) -> String {
 impl DataCenterClient {
     pub fn new(policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
         Ok(DataCenterClient {
-            http: http::build_http_client()?,
+            http: http::build_http_client(&policy)?,
             policy,
         })
     }

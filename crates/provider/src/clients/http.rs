@@ -18,6 +18,8 @@
 use std::time::Duration;
 
 use reqwest::{RequestBuilder, Response, StatusCode};
+
+use super::tls::{cert_problem, CertProblem, Trust};
 use tokio_util::sync::CancellationToken;
 
 pub const BACKOFF_BASE: Duration = Duration::from_millis(250);
@@ -30,6 +32,8 @@ pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(300);
 pub struct HttpPolicy {
     pub max_retries: u32,
     pub request_timeout: Duration,
+    /// Which servers HTTPS calls trust.
+    pub trust: Trust,
 }
 
 impl Default for HttpPolicy {
@@ -37,6 +41,7 @@ impl Default for HttpPolicy {
         HttpPolicy {
             max_retries: 5,
             request_timeout: Duration::from_secs(30),
+            trust: Trust::default(),
         }
     }
 }
@@ -57,6 +62,14 @@ pub enum TransportError {
     Dropped { attempts: u32, message: String },
     #[error("HTTP request failed: {message}")]
     Other { message: String },
+    /// The server's certificate is not trusted: retrying cannot help, and
+    /// neither can a satellite.
+    #[error("cannot connect securely to {host}: {problem}. If {host} uses a private CA, a self-signed certificate or sits behind a TLS-inspecting proxy, give that CA's certificate (PEM) in the provider's ca_cert_file (SEI_CA_CERT_FILE){}", ca_file_note(.ca_file))]
+    Tls {
+        host: String,
+        problem: CertProblem,
+        ca_file: Option<String>,
+    },
 }
 
 /// What a failed status means, read the same way for every API this
@@ -87,6 +100,13 @@ impl Failure {
             429 => Failure::RateLimited,
             code => Failure::Other(code),
         }
+    }
+}
+
+fn ca_file_note(ca_file: &Option<String>) -> String {
+    match ca_file {
+        Some(f) => format!("; {f} is given, and does not hold the CA that signed this certificate"),
+        None => String::new(),
     }
 }
 
@@ -150,7 +170,9 @@ pub async fn send_once(
                 Err(e) => tracing::debug!(method = %method, url = %url, duration_ms = ms, attempt, credential = %credential, error = %describe(e), "HTTP call failed"),
             }
             result.map_err(|e| {
-            if e.is_timeout() {
+            if let Some(problem) = cert_problem(&e) {
+                AttemptError::Tls(problem)
+            } else if e.is_timeout() {
                 AttemptError::Timeout
             } else if e.is_connect() {
                 AttemptError::Connect(describe(&e))
@@ -235,6 +257,8 @@ pub enum AttemptError {
     /// The request could not even be built (a header value with a control
     /// character): retrying cannot help.
     Build(String),
+    /// The server's certificate is not trusted.
+    Tls(CertProblem),
 }
 
 /// reqwest's error text without the URL's query string; our URLs never carry
@@ -313,6 +337,7 @@ pub async fn send_idempotent(
             Ok(resp) => Ok(Step::Done((resp, n))),
             Err(AttemptError::Cancelled) => Err(TransportError::Cancelled),
             Err(AttemptError::Build(message)) => Err(TransportError::Other { message }),
+            Err(AttemptError::Tls(problem)) => Err(tls_error(&build(), problem, policy)),
             Err(AttemptError::Connect(message)) if retries_left => again(format!("connection failed: {message}")),
             Err(AttemptError::Timeout) if retries_left => again("no answer within the request timeout".into()),
             Err(AttemptError::Dropped(message)) if retries_left => {
@@ -372,17 +397,63 @@ pub async fn read_bounded(mut resp: Response, limit: usize) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// One GET of `url` with `policy`'s trust, proxies and timeout: the status,
+/// or why no answer came (a certificate this machine does not trust, a
+/// proxy or network problem). What `terraform-provider-sei --probe URL`
+/// prints, to tell from the machine that runs Terraform whether it reaches
+/// and trusts a server.
+pub async fn probe(url: &str, policy: &HttpPolicy) -> Result<u16, ProbeFailure> {
+    let url = reqwest::Url::parse(url).map_err(|e| ProbeFailure::Url(e.to_string()))?;
+    let client = build_http_client(policy)?;
+    let probe_policy = HttpPolicy {
+        max_retries: 0,
+        ..policy.clone()
+    };
+    let cancel = CancellationToken::new();
+    let (resp, _) = send_idempotent(|| client.get(url.clone()), &probe_policy, &cancel).await?;
+    Ok(resp.status().as_u16())
+}
+
+/// Why a probe got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeFailure {
+    #[error("not a URL: {0}")]
+    Url(String),
+    #[error(transparent)]
+    Setup(#[from] ClientSetupError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
 /// The HTTP client could not be built (TLS roots, resolver): a local
 /// problem, reported at configure time.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the HTTP client: {0}")]
 pub struct ClientSetupError(#[from] reqwest::Error);
 
-pub fn build_http_client() -> Result<reqwest::Client, ClientSetupError> {
+/// The TLS failure of a request to `request`'s host.
+pub fn tls_error(request: &RequestBuilder, problem: CertProblem, policy: &HttpPolicy) -> TransportError {
+    let host = request
+        .try_clone()
+        .and_then(|r| r.build().ok())
+        .map(|r| r.url().host_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    TransportError::Tls {
+        host,
+        problem,
+        ca_file: policy.trust.ca_file.as_ref().map(|p| p.display().to_string()),
+    }
+}
+
+/// A client that trusts what `policy.trust` says, follows no redirect, and
+/// goes through `HTTPS_PROXY`/`HTTP_PROXY` unless `NO_PROXY` says otherwise
+/// (reqwest reads them).
+pub fn build_http_client(policy: &HttpPolicy) -> Result<reqwest::Client, ClientSetupError> {
     super::install_crypto_provider();
     Ok(reqwest::Client::builder()
         .user_agent(super::user_agent())
         .redirect(reqwest::redirect::Policy::none())
+        .use_preconfigured_tls(policy.trust.client_config())
         .build()?)
 }
 

@@ -11,12 +11,14 @@ pub mod http;
 pub mod oauth;
 pub mod records;
 pub mod sei;
+pub mod tls;
 
 pub use bitbucket::{BitbucketAuth, BitbucketClient, BitbucketError};
 pub use http::{ClientSetupError, HttpPolicy, TransportError};
 pub use oauth::{OAuthClient, OAuthError, OAuthToken};
 pub use records::RecordReader;
 pub use sei::{SeiAuth, SeiClient, SeiError, SeiScope};
+pub use tls::Trust;
 
 /// A credential as it travels to Bitbucket (Cloud or Data Center): Basic
 /// `username:secret`, or a Bearer token. Its `Debug` never shows the secret.

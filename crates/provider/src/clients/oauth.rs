@@ -97,7 +97,7 @@ impl fmt::Debug for OAuthClient {
 impl OAuthClient {
     pub fn new(base: Url, policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
         Ok(OAuthClient {
-            http: http::build_http_client()?,
+            http: http::build_http_client(&policy)?,
             base,
             policy,
         })

@@ -468,7 +468,7 @@ pub const SNAPSHOT_PAGE_SIZE: u32 = 1000;
 impl SeiClient {
     pub fn new(base: Url, auth: SeiAuth, scope: SeiScope, policy: HttpPolicy) -> Result<Self, http::ClientSetupError> {
         Ok(SeiClient {
-            http: http::build_http_client()?,
+            http: http::build_http_client(&policy)?,
             base,
             auth,
             scope,

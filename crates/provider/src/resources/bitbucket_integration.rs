@@ -316,7 +316,12 @@ impl IntegrationKind for Cloud {
     }
 
     async fn plan(ctx: &Ctx, plan: &mut Plan<IntegrationModel>) -> Diagnostics {
-        let checked = check_credentials(ctx, &plan.config).await;
+        let mut checked = check_credentials(ctx, &plan.config).await;
+        // Said at plan, not at validate, which Terraform runs twice a plan.
+        if let (Some(url), Form::Blocks) = (plan.config.record.url.known(), plan.config.config_form()) {
+            let what = "the Bitbucket credentials SEI uses with it";
+            crate::integration::warn_clear_text(url, what, AttributePath::attr("url"), &mut checked);
+        }
         let Some(prior) = &plan.prior else {
             return checked;
         };

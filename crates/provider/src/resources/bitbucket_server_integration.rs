@@ -276,6 +276,11 @@ impl IntegrationKind for DataCenter {
     async fn plan(ctx: &Ctx, plan: &mut Plan<ServerIntegrationModel>) -> Diagnostics {
         let mut version = Val::Unknown;
         let mut found = Diagnostics::new();
+        // Said at plan, not at validate, which Terraform runs twice a plan.
+        if let (Some(url), false) = (plan.config.record.url.known(), plan.config.is_satellite()) {
+            let what = "the user's password or token (the plan-time check sends it, and so does SEI)";
+            crate::integration::warn_clear_text(url, what, AttributePath::attr("url"), &mut found);
+        }
         if let Some((report, secret_path)) = check(ctx, &plan.config).await {
             found = diagnostics(&report, &secret_path);
             version = report.server_version.clone().into();

@@ -11,7 +11,7 @@ use tfplugin::Val;
 use super::{name_conflict_detail, sei_error};
 use crate::clients::records::RecordReader;
 use crate::clients::sei::{Integration, IntegrationRequest};
-use crate::clients::SeiError;
+use crate::clients::{SeiError, TransportError};
 use crate::integration::IntegrationRecord;
 use crate::names::{Claimant, NameTaken};
 use crate::services::Ctx;
@@ -137,6 +137,9 @@ pub(crate) async fn check_name(
             "Duplicate integration name",
             format!("Another integration resource in this configuration also plans the name {wanted:?}. SEI names are unique per account, ignoring case, so only one of them could be created. Give each integration its own name."),
         ),
+        Err(e @ SeiError::Transport(TransportError::Tls { .. })) => {
+            diags.push(sei_error(ctx, "SEI's TLS certificate is not trusted", &e, None))
+        }
         Err(e @ (SeiError::RateLimited { .. } | SeiError::Server { .. })) => diags.push(Diagnostic::warning(
             "Could not check the integration name",
             format!("{e}. The plan goes on; if the name is taken, the apply will say so."),

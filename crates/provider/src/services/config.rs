@@ -13,6 +13,7 @@ use tfplugin::schema::validators::{parse_go_duration, GoDuration, HttpUrl, IntRa
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
+use crate::clients::Trust;
 use crate::secret::Secret;
 
 pub const DEFAULT_ENDPOINT: &str = "https://app.harness.io/gateway/sei/api";
@@ -74,6 +75,10 @@ pub const REQUEST_TIMEOUT: Setting = Setting {
     attr: "request_timeout",
     env: "SEI_REQUEST_TIMEOUT",
 };
+pub const CA_CERT_FILE: Setting = Setting {
+    attr: "ca_cert_file",
+    env: "SEI_CA_CERT_FILE",
+};
 
 /// Every setting, in schema order.
 pub const SETTINGS: &[Setting] = &[
@@ -87,6 +92,7 @@ pub const SETTINGS: &[Setting] = &[
     VALIDATE_CREDENTIALS,
     MAX_RETRIES_SETTING,
     REQUEST_TIMEOUT,
+    CA_CERT_FILE,
 ];
 
 pub fn provider_schema() -> Schema {
@@ -106,6 +112,7 @@ pub fn provider_schema() -> Schema {
             .attr(attr(BITBUCKET_OAUTH_URL, s.clone(), format!("Bitbucket OAuth 2.0 base URL. Default: `{DEFAULT_BITBUCKET_OAUTH_URL}`.")).validate(HttpUrl))
             .attr(attr(VALIDATE_CREDENTIALS, Type::Bool, "Check Bitbucket credentials live at plan time. Default: `true`.".into()))
             .attr(attr(MAX_RETRIES_SETTING, Type::Number, format!("Retries after the first attempt for 429, 502, 503, 504, connection errors and lost answers of idempotent calls (0 to {MAX_RETRIES}). Default: `{DEFAULT_MAX_RETRIES}`.")).validate(IntRange { min: 0, max: i64::from(MAX_RETRIES) }))
+            .attr(attr(CA_CERT_FILE, s.clone(), "A PEM file of extra CA certificates to trust, or the self-signed certificate of one server, for every HTTPS call (SEI, Bitbucket Cloud and its OAuth endpoint, every Data Center `url`), on top of the operating system's trust store (`SSL_CERT_FILE` and `SSL_CERT_DIR` included). Nothing turns verification off.".into()).validate(CaCertFile))
             .attr(attr(REQUEST_TIMEOUT, s, "Time limit of each HTTP attempt, as a duration such as `30s` or `1m`. Default: `30s`.".into()).validate(GoDuration { min: Duration::from_millis(1), max: MAX_REQUEST_TIMEOUT })),
     )
 }
@@ -123,6 +130,21 @@ pub struct ProviderModel {
     pub validate_credentials: Val<bool>,
     pub max_retries: Val<Number>,
     pub request_timeout: Val<String>,
+    pub ca_cert_file: Val<String>,
+}
+
+/// `ca_cert_file` names a readable PEM file with at least one certificate.
+struct CaCertFile;
+
+impl tfplugin::schema::Validator for CaCertFile {
+    fn validate(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(file) = value.as_str().filter(|f| !f.is_empty()) else {
+            return;
+        };
+        if let Err(e) = crate::clients::tls::read_ca_file(std::path::Path::new(file)) {
+            diags.error_at(path.clone(), "Unusable CA certificate file", format!("{path}: {e}."));
+        }
+    }
 }
 
 /// The provider configuration after environment fallbacks and defaults.
@@ -138,6 +160,28 @@ pub struct ProviderConfig {
     pub validate_credentials: bool,
     pub max_retries: u32,
     pub request_timeout: Duration,
+    /// The system's trust store plus `ca_cert_file`.
+    pub trust: Trust,
+}
+
+/// A warning for each URL that would carry a secret in clear text across a
+/// network, on its attribute (set in the block or by its environment
+/// variable).
+pub fn clear_text_warnings(config: &ProviderConfig) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for (setting, url, what) in [
+        (ENDPOINT, &config.endpoint, "the SEI API key"),
+        (BITBUCKET_API_URL, &config.bitbucket_api_url, "Bitbucket credentials"),
+        (
+            BITBUCKET_OAUTH_URL,
+            &config.bitbucket_oauth_url,
+            "OAuth client secrets and tokens",
+        ),
+    ] {
+        let shown = crate::clients::sei::redacted(url);
+        crate::integration::warn_clear_text(&shown, what, AttributePath::attr(setting.attr), &mut diags);
+    }
+    diags
 }
 
 /// Static checks of the provider block: run by `ValidateProviderConfig`,
@@ -329,6 +373,21 @@ impl Resolver<'_> {
         }
     }
 
+    /// The system's trust store, plus `ca_cert_file`'s certificates.
+    fn trust(&mut self, value: &Val<String>) -> Trust {
+        let Some(raw) = self.raw(CA_CERT_FILE, value, String::clone) else {
+            return Trust::default();
+        };
+        match Trust::with_ca_file(std::path::Path::new(raw.text.trim())) {
+            Ok(trust) => trust,
+            Err(e) => {
+                let detail = format!("{} cannot be used: {e}.", raw.source(CA_CERT_FILE));
+                self.error(CA_CERT_FILE, "Unusable CA certificate file", detail);
+                Trust::default()
+            }
+        }
+    }
+
     fn request_timeout(&mut self, value: &Val<String>) -> Duration {
         let Some(raw) = self.raw(REQUEST_TIMEOUT, value, String::clone) else {
             return DEFAULT_REQUEST_TIMEOUT;
@@ -392,6 +451,7 @@ pub fn resolve_provider_config(
         r.validate_credentials(&model.validate_credentials),
         r.max_retries(&model.max_retries),
         r.request_timeout(&model.request_timeout),
+        r.trust(&model.ca_cert_file),
     );
     // The schema's validators and the resolver see the same mistakes in
     // the block; say each once.
@@ -412,6 +472,7 @@ pub fn resolve_provider_config(
             validate_credentials,
             max_retries,
             request_timeout,
+            trust,
         ) if !diags.has_errors() => Ok(ProviderConfig {
             endpoint,
             api_key,
@@ -423,6 +484,7 @@ pub fn resolve_provider_config(
             validate_credentials,
             max_retries,
             request_timeout,
+            trust,
         }),
         _ => Err(diags),
     }

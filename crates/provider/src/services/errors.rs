@@ -33,6 +33,7 @@ pub(crate) fn sei_error(ctx: &super::Ctx, summary: &str, e: &SeiError, path: Opt
                 "{e}. Harness answers 401 both for a wrong key and for a key of another account: check the key (`api_key` / SEI_API_KEY) and {account}."
             )
         }
+        SeiError::Transport(crate::clients::TransportError::Tls { .. }) => e.to_string(),
         SeiError::Transport(_) => format!(
             "{e}. Check the provider's `endpoint` (SEI_ENDPOINT), now {}.",
             crate::clients::sei::redacted(&config.endpoint)

@@ -43,6 +43,7 @@ pub struct Services {
 impl Services {
     pub fn new(config: ProviderConfig) -> Result<Arc<Services>, ClientSetupError> {
         let policy = HttpPolicy {
+            trust: config.trust.clone(),
             max_retries: config.max_retries,
             request_timeout: config.request_timeout,
         };

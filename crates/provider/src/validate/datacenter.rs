@@ -34,6 +34,7 @@ use crate::clients::datacenter::{
     project_repos_path, DataCenterAuth, DataCenterClient, DataCenterError, DcReply, ProbeError, Project, Repository,
     ServerInfo,
 };
+use crate::clients::TransportError;
 use crate::secret::Secret;
 
 /// Repositories not readable by the user that get a permission probe; the
@@ -411,6 +412,15 @@ fn probe_problem(e: &ProbeError) -> Problem {
             detail: format!(
                 "{e}, not Bitbucket Data Center's version JSON. Set url to the server's base URL, including any context path, without a trailing \"/\" and without \"/rest\": the URL people open Bitbucket at, such as https://bitbucket.acme.internal or https://git.acme.internal/bitbucket."
             ),
+        },
+        ProbeError::Unreachable {
+            source: TransportError::Tls { .. },
+            ..
+        } => Problem {
+            kind: ProblemKind::Unreachable,
+            subject: Subject::Url,
+            summary: "Could not check the Bitbucket Data Center credential: its TLS certificate is not trusted.".into(),
+            detail: format!("{e}. This does not mean the credential is invalid."),
         },
         ProbeError::Unreachable { .. } => Problem {
             kind: ProblemKind::Unreachable,

@@ -24,7 +24,7 @@ pub use datacenter::{ServerCheck, ServerReport, ServerValidator};
 pub use scopes::{default_required_scopes, missing_scopes};
 
 use crate::clients::bitbucket::{BitbucketError, Reply, Repository, User, WorkspaceAccess};
-use crate::clients::BitbucketAuth;
+use crate::clients::{BitbucketAuth, TransportError};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,6 +109,10 @@ pub enum ProblemKind {
     RateLimited,
     /// Could not check: Bitbucket did not answer usefully.
     Unreachable,
+    /// Bitbucket refused private content without naming a scope: an IP
+    /// allowlist or required two-step verification, which depends on where
+    /// the call comes from, so this machine's answer does not settle it.
+    Restricted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +126,10 @@ pub struct Problem {
 impl Problem {
     /// Whether the credential is known to be bad, as opposed to unchecked.
     pub fn is_invalid(&self) -> bool {
-        !matches!(self.kind, ProblemKind::RateLimited | ProblemKind::Unreachable)
+        !matches!(
+            self.kind,
+            ProblemKind::RateLimited | ProblemKind::Unreachable | ProblemKind::Restricted
+        )
     }
 
     /// One line for lists such as the check data source's `problems`.
@@ -242,7 +249,8 @@ impl CredentialValidator {
                     first_repo = first_repo.or(found);
                 }
                 Err(e) => {
-                    let problem = workspace_problem(check, ws, e);
+                    let member = members_of.is_some_and(|m| m.contains(ws));
+                    let problem = workspace_problem(check, ws, e, member);
                     let is_blocking = problem.is_invalid();
                     report.problems.push(problem);
                     if !is_blocking {
@@ -426,7 +434,8 @@ fn could_not_check(check: &CredentialCheck, e: &BitbucketError) -> Option<Proble
                 kind: ProblemKind::Unreachable,
                 subject: Subject::Secret,
                 summary: format!("Could not check the credential for {who}."),
-                detail: if matches!(e, BitbucketError::Transport(_)) {
+                // A certificate problem says what to do itself (ca_cert_file).
+                detail: if matches!(e, BitbucketError::Transport(t) if !matches!(t, TransportError::Tls { .. })) {
                     format!("{e}. This does not mean the credential is invalid. If Bitbucket cannot be reached at all, check the provider's `bitbucket_api_url` (BITBUCKET_API_URL).")
                 } else {
                     format!("{e}. This does not mean the credential is invalid.")
@@ -522,7 +531,8 @@ fn not_a_member(check: &CredentialCheck, ws: &str) -> Problem {
     }
 }
 
-fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> Problem {
+/// `member`: Bitbucket listed `ws` among the account's workspaces.
+fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError, member: bool) -> Problem {
     if let Some(p) = could_not_check(check, e) {
         return p;
     }
@@ -530,6 +540,9 @@ fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> P
     let subject = workspace_subject(check, ws);
     match e {
         BitbucketError::Forbidden { required, .. } if !required.is_empty() => identity_problem(check, e),
+        // A member of the workspace, with the scopes, refused its private
+        // repositories: not a scope problem.
+        BitbucketError::Forbidden { .. } if member => restricted(check, ws, e),
         BitbucketError::NotFound { .. } | BitbucketError::Forbidden { .. } => Problem {
             kind: ProblemKind::WorkspaceNotVisible,
             subject,
@@ -537,6 +550,19 @@ fn workspace_problem(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> P
             detail: format!("Bitbucket answered: {e}. Check the workspace slug, or add {who} to the workspace."),
         },
         other => identity_problem(check, other),
+    }
+}
+
+/// A 403 on private content that names no scope.
+fn restricted(check: &CredentialCheck, ws: &str, e: &BitbucketError) -> Problem {
+    let who = &check.username;
+    Problem {
+        kind: ProblemKind::Restricted,
+        subject: workspace_subject(check, ws),
+        summary: format!("Bitbucket refused {who} access to the private repositories of {ws} from this machine."),
+        detail: format!(
+            "Bitbucket answered: {e}. It named no missing scope, so this is not a scope problem: workspace {ws} probably allows private content only from allowlisted IP addresses (IP allowlisting, a Premium access control) or only to accounts with two-step verification. This check ran from the machine that runs Terraform; SEI connects to Bitbucket from Harness's IP addresses, which must be on the allowlist too. SEI's own preflight at create (skip_preflight = false) is the check that runs from Harness's side."
+        ),
     }
 }
 

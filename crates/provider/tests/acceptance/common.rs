@@ -90,6 +90,8 @@ impl Drop for TempDir {
 pub struct SandboxProc {
     child: Child,
     pub base: String,
+    /// With `--tls`: the PEM file a client must trust.
+    pub trust_file: Option<PathBuf>,
     /// Created on first use, so async tests can hold a `SandboxProc` too.
     http: std::sync::OnceLock<reqwest::blocking::Client>,
 }
@@ -118,20 +120,31 @@ impl SandboxProc {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let base = line
+        let rest = line
             .trim()
             .strip_prefix("sei-sandbox listening on ")
-            .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
-            .to_string();
+            .unwrap_or_else(|| panic!("unexpected ready line {line:?}"));
+        let (base, trust_file) = match rest.split_once(" (trust: ") {
+            Some((base, file)) => (base.to_string(), Some(PathBuf::from(file.trim_end_matches(')')))),
+            None => (rest.to_string(), None),
+        };
         SandboxProc {
             child,
             base,
+            trust_file,
             http: std::sync::OnceLock::new(),
         }
     }
 
     fn http(&self) -> &reqwest::blocking::Client {
-        self.http.get_or_init(reqwest::blocking::Client::new)
+        self.http.get_or_init(|| {
+            let mut client = reqwest::blocking::Client::builder();
+            if let Some(file) = &self.trust_file {
+                let pem = std::fs::read(file).unwrap();
+                client = client.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+            }
+            client.build().unwrap()
+        })
     }
 
     pub fn pid(&self) -> u32 {
@@ -351,12 +364,17 @@ impl Tf {
     }
 
     pub fn with_seed(seed: &str) -> Tf {
+        Self::with_sandbox_args(seed, &[])
+    }
+
+    /// A sandbox started with `extra` arguments (`--tls ca`).
+    pub fn with_sandbox_args(seed: &str, extra: &[&str]) -> Tf {
         assert!(
             terraform_available(),
             "no terraform found: put terraform >= 1.11 on PATH or set TERRAFORM (outside CI, a build without one marks these tests ignored)"
         );
         let dir = TempDir::new();
-        let sandbox = SandboxProc::start(seed, dir.path());
+        let sandbox = SandboxProc::start_with(seed, dir.path(), extra);
         let cli = dir.path().join("cli.tfrc");
         let bin_dir = provider_binary().parent().unwrap().to_path_buf();
         std::fs::write(

@@ -17,6 +17,7 @@ mod e2e_adoption;
 mod e2e_credential;
 mod e2e_datacenter;
 mod e2e_integration;
+mod e2e_networks;
 mod e2e_ownership;
 mod e2e_performance;
 mod e2e_validation;

@@ -98,3 +98,40 @@ fn the_provider_is_static_and_prints_its_handshake_in_an_empty_root() {
     assert_eq!(fields[4], "grpc");
     assert!(!fields[5].is_empty(), "AutoMTLS server certificate");
 }
+
+/// In the same empty root (no `/etc/ssl`, no system trust store at all),
+/// the binary checks a TLS server it is given the CA of, and names the
+/// problem when it is not.
+#[test]
+#[cfg_attr(
+    not(static_build),
+    ignore = "the build is not static: build with scripts/test.sh (static on x86_64 Linux)"
+)]
+fn in_an_empty_root_the_binary_trusts_the_ca_file_it_is_given() {
+    let dir = TempDir::new();
+    let sandbox = SandboxProc::start_with(&default_seed(), dir.path(), &["--tls", "ca"]);
+    let root = TempDir::new();
+    std::fs::copy(provider_binary(), root.path().join("terraform-provider-sei")).unwrap();
+    std::fs::copy(sandbox.trust_file.as_ref().unwrap(), root.path().join("ca.pem")).unwrap();
+    let url = format!("{}/sei/api/v1/integrations/4500", sandbox.base);
+    let probe = |ca: Option<&str>| {
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--user", "--map-root-user", "chroot"])
+            .arg(root.path())
+            .args(["/terraform-provider-sei", "--probe", &url])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        if let Some(ca) = ca {
+            cmd.env("SEI_CA_CERT_FILE", ca);
+        }
+        let out = cmd.output().expect("unshare");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    // SEI's own answer for a record that is not there: a TLS conversation.
+    let (code, out) = probe(Some("/ca.pem"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("answered HTTP 401"), "{out}");
+    let (code, out) = probe(None);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("unknown issuer") && out.contains("ca_cert_file"), "{out}");
+}

@@ -52,11 +52,11 @@ impl<P: Provider> ProviderHost<P> {
 
     pub fn configure(&self, config: &Value) -> Diagnostics {
         match self.provider.configure(config) {
-            Ok(services) => {
+            Ok((services, warnings)) => {
                 if let Ok(mut slot) = self.services.write() {
                     *slot = Some(services);
                 }
-                Diagnostics::new()
+                warnings
             }
             Err(diags) => diags,
         }

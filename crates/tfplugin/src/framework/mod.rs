@@ -83,8 +83,10 @@ pub trait Provider: Send + Sync + 'static {
         self.schema().validate(config)
     }
 
-    /// Builds the services from the provider block (and environment).
-    fn configure(&self, config: &Value) -> Result<Arc<Self::Services>, Diagnostics>;
+    /// Builds the services from the provider block (and environment), with
+    /// warnings about the configuration that works (said once per run:
+    /// Terraform validates a provider block twice, but configures it once).
+    fn configure(&self, config: &Value) -> Result<(Arc<Self::Services>, Diagnostics), Diagnostics>;
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Services>>>;
 
