@@ -346,7 +346,14 @@ impl Resource<Services> for BitbucketCredentialResource {
             .as_ref()
             .is_some_and(|r| !r.could_not_check() && !Facts::from_report(r).same_as(&prior.facts));
         let was_invalid = prior.facts.valid == Val::Known(false);
-        if inputs_changed || facts_changed || was_invalid {
+        if let Some(invalid) = report.as_ref().filter(|r| r.is_invalid()) {
+            // The check ran on the configured secret (the only way for a
+            // `password_wo`, which refresh cannot check) and found it bad:
+            // plan what it found, so that a `check {}` on `valid` fails in
+            // this very plan instead of saying "known after apply".
+            plan.planned.facts = Facts::from_report(invalid);
+            plan.planned.validated_at = Val::Unknown;
+        } else if inputs_changed || facts_changed || was_invalid {
             // Checked again at apply: the facts are not known yet.
             plan.planned.facts = Facts::unknown();
             plan.planned.validated_at = Val::Unknown;

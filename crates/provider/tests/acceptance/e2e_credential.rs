@@ -432,3 +432,39 @@ resource "sei_bitbucket_credential" "legacy" {
     assert!(diag_text(d).contains("removed App Passwords on 2026-07-28"), "{d}");
     assert_eq!(diag_line(d), line_of(&tf, "auth_type   = \"app_password\""));
 }
+
+/// A `password_wo` credential cannot be checked at refresh (the secret is
+/// not stored), so the plan's own check plans what it finds: a `check {}`
+/// on `valid` fails in that very plan.
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_revoked_write_only_credential_fails_its_check_block_at_plan() {
+    let mut tf = Tf::new();
+    tf.set_env("TF_VAR_ops_token", OPS.1);
+    let config = format!(
+        "{}\ncheck \"ops_token_valid\" {{\n  assert {{\n    condition     = sei_bitbucket_credential.ops.valid\n    error_message = \"The ops token no longer works.\"\n  }}\n}}\n",
+        WO.replace("VERSION", "1")
+    );
+    tf.config(&config);
+    tf.apply();
+    assert_eq!(tf.attrs("sei_bitbucket_credential.ops")["valid"], true);
+    tf.sandbox.revoke(OPS.0);
+    let out = tf.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let text = out.all();
+    assert!(text.contains("Check block assertion failed"), "{text}");
+    assert!(text.contains("The ops token no longer works."), "{text}");
+    assert!(
+        !text.contains("known after apply") || !text.contains("Check block assertion known after apply"),
+        "{text}"
+    );
+    let planned = tf.plan_file_json("tfplan");
+    let after = planned["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "sei_bitbucket_credential.ops")
+        .map(|c| c["change"]["after"].clone())
+        .unwrap();
+    assert_eq!(after["valid"], false, "{after}");
+}
