@@ -185,7 +185,7 @@ async fn sei_errors_are_typed() {
     )
     .await;
     match client.get(&created.id, &cancel).await {
-        Err(e @ SeiError::RateLimited { attempts: 2 }) => assert!(e.to_string().contains("2 attempt")),
+        Err(e @ SeiError::RateLimited { attempts: 2, .. }) => assert!(e.to_string().contains("2 attempt")),
         other => panic!("{other:?}"),
     }
     control(&sb, reqwest::Method::DELETE, "/faults", Value::Null).await;
@@ -413,7 +413,7 @@ async fn bitbucket_errors_are_typed_and_keep_the_message() {
     .await;
     assert!(matches!(
         bb.user(&basic(OPS.0, OPS.1), &cancel).await.result,
-        Err(BitbucketError::RateLimited { attempts: 2 })
+        Err(BitbucketError::RateLimited { attempts: 2, .. })
     ));
     let counts = counters(&sb).await;
     let removed: u64 = ["GET /bitbucket/2.0/workspaces", "GET /bitbucket/2.0/repositories"]

@@ -269,9 +269,9 @@ fn authenticate(sb: &Sandbox, req: &Request) -> Result<Caller, Response> {
         resp
     })?;
     let label = route_label(req);
-    let (admitted, retry_after) = sb.control(|c| (c.admit(&caller.name, &label), c.rate_limit_retry_after));
+    let (admitted, limited) = sb.control(|c| (c.admit(&caller.name, &label), c.rate_limited()));
     if !admitted {
-        return Err(ApiError::BitbucketRateLimited { retry_after }.into_response());
+        return Err(limited.into_response());
     }
     Ok(caller)
 }
@@ -685,9 +685,9 @@ async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response 
             "This OAuth consumer has been revoked.",
         );
     }
-    let (admitted, retry_after) = sb.control(|c| (c.admit(&client_id, &label), c.rate_limit_retry_after));
+    let (admitted, limited) = sb.control(|c| (c.admit(&client_id, &label), c.rate_limited()));
     if !admitted {
-        return ApiError::BitbucketRateLimited { retry_after }.into_response();
+        return limited.into_response();
     }
     match grant(&sb, &client_id, &consumer, &field) {
         Ok(body) => Json(body).into_response(),

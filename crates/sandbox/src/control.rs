@@ -60,6 +60,10 @@ pub struct Fault {
     pub delay_ms: u64,
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// For a Bitbucket 429: `X-RateLimit-Reset` seconds (and the other
+    /// `X-RateLimit-*` headers).
+    #[serde(default)]
+    pub rate_limit_reset: Option<u64>,
     #[serde(default)]
     pub when: When,
     /// A body to answer verbatim instead of the service's own error
@@ -122,6 +126,8 @@ pub struct Control {
     next_fault_id: u64,
     pub rate_limit_per_hour: u32,
     pub rate_limit_retry_after: Option<u64>,
+    /// `X-RateLimit-Reset` (seconds) on Bitbucket's 429s; none when unset.
+    pub rate_limit_reset: Option<u64>,
     windows: HashMap<String, VecDeque<Instant>>,
     counters: Counters,
     latency: Latency,
@@ -140,6 +146,7 @@ impl Control {
             next_fault_id: 1,
             rate_limit_per_hour,
             rate_limit_retry_after: None,
+            rate_limit_reset: None,
             windows: HashMap::new(),
             counters: Counters::default(),
             latency: Latency::default(),
@@ -187,6 +194,15 @@ impl Control {
         window.push_back(now);
         self.count(principal, route);
         true
+    }
+
+    /// The 429 of the rolling-hour limit, with the headers set for it.
+    pub fn rate_limited(&self) -> ApiError {
+        ApiError::BitbucketRateLimited {
+            retry_after: self.rate_limit_retry_after,
+            reset: self.rate_limit_reset,
+            limit: self.rate_limit_per_hour,
+        }
     }
 
     /// Calls `principal` made in the current rolling hour.
@@ -274,7 +290,12 @@ fn fault_response(fault: &Fault, path: &str) -> Response {
             )
                 .into_response()
         }
-        (Service::Bitbucket, 429) => ApiError::BitbucketRateLimited { retry_after: None }.into_response(),
+        (Service::Bitbucket, 429) => ApiError::BitbucketRateLimited {
+            retry_after: None,
+            reset: fault.rate_limit_reset,
+            limit: 1000,
+        }
+        .into_response(),
         (Service::Sei, 500) => ApiError::SeiInternal.into_response(),
         (Service::DataCenter, 429) => shared::datacenter_error(
             status,
@@ -360,6 +381,9 @@ struct RateLimit {
     per_hour: u32,
     #[serde(default)]
     retry_after: Option<u64>,
+    /// Seconds until the window resets, sent as `X-RateLimit-Reset`.
+    #[serde(default)]
+    reset: Option<u64>,
 }
 
 async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
@@ -367,10 +391,11 @@ async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<
     sb.control(|c| {
         c.rate_limit_per_hour = limit.per_hour;
         c.rate_limit_retry_after = limit.retry_after;
+        c.rate_limit_reset = limit.reset;
         c.windows.clear();
     });
     Ok(Json(
-        json!({"per_hour": limit.per_hour, "retry_after": limit.retry_after}),
+        json!({"per_hour": limit.per_hour, "retry_after": limit.retry_after, "reset": limit.reset}),
     ))
 }
 

@@ -39,7 +39,14 @@ pub enum ApiError {
     /// Bitbucket's error envelope.
     Bitbucket { status: StatusCode, message: String },
     /// Bitbucket's 429, plain text, with `Retry-After` when set.
-    BitbucketRateLimited { retry_after: Option<u64> },
+    /// Bitbucket's 429: `Retry-After` when set, and the `X-RateLimit-*`
+    /// headers with the seconds until the window resets when `reset` is
+    /// set (as live 429s carry them, often without `Retry-After`).
+    BitbucketRateLimited {
+        retry_after: Option<u64>,
+        reset: Option<u64>,
+        limit: u32,
+    },
     /// Data Center's `{"errors": [...]}`.
     DataCenter { status: StatusCode, message: String },
     /// The control plane's own `{"error": …}`.
@@ -99,14 +106,27 @@ impl IntoResponse for ApiError {
             ApiError::Bitbucket { status, message } => {
                 json_response(status, json!({"type": "error", "error": {"message": message}}))
             }
-            ApiError::BitbucketRateLimited { retry_after } => {
+            ApiError::BitbucketRateLimited {
+                retry_after,
+                reset,
+                limit,
+            } => {
                 let mut resp = (
                     StatusCode::TOO_MANY_REQUESTS,
                     "Rate limit for this resource has been exceeded",
                 )
                     .into_response();
+                let headers = resp.headers_mut();
                 if let Some(v) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {
-                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                    headers.insert(header::RETRY_AFTER, v);
+                }
+                if let Some(secs) = reset {
+                    let limit_header = format!("{limit}, {limit};w=3600");
+                    if let Ok(v) = HeaderValue::from_str(&limit_header) {
+                        headers.insert("x-ratelimit-limit", v);
+                    }
+                    headers.insert("x-ratelimit-remaining", HeaderValue::from(0));
+                    headers.insert("x-ratelimit-reset", HeaderValue::from(secs));
                 }
                 resp
             }

@@ -56,8 +56,13 @@ pub enum BitbucketError {
     NotFound { message: String },
     #[error("Bitbucket removed this endpoint (410): {message}")]
     Gone { message: String },
-    #[error("Bitbucket rate limit reached; gave up after {attempts} attempt(s)")]
-    RateLimited { attempts: u32 },
+    #[error("Bitbucket rate limit reached; gave up after {attempts} attempt(s){}", http::reset_note(*.reset_in))]
+    RateLimited {
+        attempts: u32,
+        /// How long Bitbucket asked to wait (`X-RateLimit-Reset`,
+        /// `Retry-After`), when it said.
+        reset_in: Option<std::time::Duration>,
+    },
     #[error("Bitbucket failed (HTTP {status}) after {attempts} attempt(s): {message}")]
     Server {
         status: u16,
@@ -188,7 +193,12 @@ impl BitbucketClient {
         let result = if ex.status.is_success() {
             serde_json::from_str(&ex.body).map_err(|e| BitbucketError::Decode(e.to_string()))
         } else {
-            Err(classify(ex.status, &ex.body, ex.attempts))
+            Err(classify(
+                ex.status,
+                &ex.body,
+                ex.attempts,
+                http::server_wait(&ex.headers),
+            ))
         };
         Reply { facts, result }
     }
@@ -326,7 +336,7 @@ struct ErrorBody {
     detail: Option<serde_json::Value>,
 }
 
-fn classify(status: StatusCode, body: &str, attempts: u32) -> BitbucketError {
+fn classify(status: StatusCode, body: &str, attempts: u32, reset_in: Option<std::time::Duration>) -> BitbucketError {
     let env: Envelope = serde_json::from_str(body).unwrap_or_default();
     let err = env.error.unwrap_or_default();
     let message = err
@@ -351,7 +361,7 @@ fn classify(status: StatusCode, body: &str, attempts: u32) -> BitbucketError {
         },
         Failure::NotFound => BitbucketError::NotFound { message },
         Failure::Gone => BitbucketError::Gone { message },
-        Failure::RateLimited => BitbucketError::RateLimited { attempts },
+        Failure::RateLimited => BitbucketError::RateLimited { attempts, reset_in },
         Failure::Other(status) => BitbucketError::Server {
             status,
             message,
@@ -368,7 +378,7 @@ mod tests {
     fn classifies_scope_errors_with_required_and_granted() {
         let body = r#"{"type":"error","error":{"message":"Your credentials lack one or more required privilege scopes.","detail":{"required":["account"],"granted":["team"]}}}"#;
         assert_eq!(
-            classify(StatusCode::FORBIDDEN, body, 1),
+            classify(StatusCode::FORBIDDEN, body, 1, None),
             BitbucketError::Forbidden {
                 message: "Your credentials lack one or more required privilege scopes.".into(),
                 required: vec!["account".into()],
@@ -379,9 +389,13 @@ mod tests {
             classify(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Rate limit for this resource has been exceeded",
-                6
+                6,
+                None
             ),
-            BitbucketError::RateLimited { attempts: 6 }
+            BitbucketError::RateLimited {
+                attempts: 6,
+                reset_in: None
+            }
         );
     }
 

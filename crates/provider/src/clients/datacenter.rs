@@ -31,8 +31,11 @@ pub enum DataCenterError {
     },
     #[error("Bitbucket Data Center found nothing there (404): {message}")]
     NotFound { message: String },
-    #[error("Bitbucket Data Center is rate limiting this user; gave up after {attempts} attempt(s)")]
-    RateLimited { attempts: u32 },
+    #[error("Bitbucket Data Center is rate limiting this user; gave up after {attempts} attempt(s){}", http::reset_note(*.reset_in))]
+    RateLimited {
+        attempts: u32,
+        reset_in: Option<std::time::Duration>,
+    },
     #[error("Bitbucket Data Center failed (HTTP {status}) after {attempts} attempt(s): {message}")]
     Server {
         status: u16,
@@ -231,7 +234,13 @@ impl DataCenterClient {
         let result = if ex.status.is_success() {
             serde_json::from_str(&ex.body).map_err(|e| DataCenterError::Decode(e.to_string()))
         } else {
-            Err(classify(ex.status, &ex.body, ex.attempts, identity.clone()))
+            Err(classify(
+                ex.status,
+                &ex.body,
+                ex.attempts,
+                identity.clone(),
+                http::server_wait(&ex.headers),
+            ))
         };
         DcReply { identity, result }
     }
@@ -321,7 +330,13 @@ struct ErrorItem {
     exception_name: Option<String>,
 }
 
-fn classify(status: StatusCode, body: &str, attempts: u32, identity: Option<String>) -> DataCenterError {
+fn classify(
+    status: StatusCode,
+    body: &str,
+    attempts: u32,
+    identity: Option<String>,
+    reset_in: Option<std::time::Duration>,
+) -> DataCenterError {
     let env: Envelope = serde_json::from_str(body).unwrap_or_default();
     let first = env.errors.into_iter().next().unwrap_or_default();
     let message = first
@@ -336,7 +351,7 @@ fn classify(status: StatusCode, body: &str, attempts: u32, identity: Option<Stri
             exception: first.exception_name,
         },
         Failure::NotFound => DataCenterError::NotFound { message },
-        Failure::RateLimited => DataCenterError::RateLimited { attempts },
+        Failure::RateLimited => DataCenterError::RateLimited { attempts, reset_in },
         Failure::Forbidden | Failure::Gone | Failure::Other(_) => DataCenterError::Server {
             status: status.as_u16(),
             message,
@@ -367,7 +382,7 @@ mod tests {
     fn a_401_keeps_the_identity_that_tells_permission_from_credential() {
         let body = r#"{"errors":[{"context":null,"message":"You are not permitted to access this resource","exceptionName":"com.atlassian.bitbucket.AuthorisationException"}]}"#;
         assert_eq!(
-            classify(StatusCode::UNAUTHORIZED, body, 1, Some("dfrankel".into())),
+            classify(StatusCode::UNAUTHORIZED, body, 1, Some("dfrankel".into()), None),
             DataCenterError::Unauthorized {
                 identity: Some("dfrankel".into()),
                 message: "You are not permitted to access this resource".into(),
@@ -375,8 +390,11 @@ mod tests {
             }
         );
         assert_eq!(
-            classify(StatusCode::TOO_MANY_REQUESTS, "", 6, None),
-            DataCenterError::RateLimited { attempts: 6 }
+            classify(StatusCode::TOO_MANY_REQUESTS, "", 6, None, None),
+            DataCenterError::RateLimited {
+                attempts: 6,
+                reset_in: None
+            }
         );
     }
 

@@ -15,6 +15,8 @@
 //! and two of its rules (Retry-After per response, and the non-idempotent
 //! create that must look before it retries) need the response in hand.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -24,9 +26,66 @@ use tokio_util::sync::CancellationToken;
 
 pub const BACKOFF_BASE: Duration = Duration::from_millis(250);
 pub const BACKOFF_CAP: Duration = Duration::from_secs(30);
-/// A `Retry-After` beyond this is treated as this: a plan should fail with a
-/// clear message, not hang for an hour.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(300);
+/// `retry_max_wait`'s default: a plan waits this long at most for one rate
+/// limit, and stops with the reset time when asked to wait longer.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(30);
+
+/// One closed window per credential or key (and host): when a 429 says to
+/// wait, every pending call of that credential waits for the same moment
+/// instead of spending its own retries against the same closed window.
+#[derive(Debug, Default)]
+pub struct RateGates(std::sync::Mutex<HashMap<String, std::time::Instant>>);
+
+impl RateGates {
+    /// How long calls of `key` must still wait.
+    fn remaining(&self, key: &str) -> Duration {
+        let now = std::time::Instant::now();
+        self.0
+            .lock()
+            .ok()
+            .and_then(|g| g.get(key).copied())
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now))
+    }
+
+    fn close(&self, key: &str, wait: Duration) {
+        if let Ok(mut g) = self.0.lock() {
+            let until = std::time::Instant::now() + wait;
+            let entry = g.entry(key.to_string()).or_insert(until);
+            *entry = (*entry).max(until);
+        }
+    }
+}
+
+/// How long the server asks a client to wait: Bitbucket's
+/// `X-RateLimit-Reset` (seconds until the window resets, often sent without
+/// `Retry-After`), else `Retry-After` in seconds or as an HTTP date.
+pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(secs) = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_secs(secs));
+    }
+    let raw = header(reqwest::header::RETRY_AFTER.as_str())?;
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// "; the limit resets at 14:05 UTC, in 50 minutes", for messages.
+pub fn reset_note(reset_in: Option<Duration>) -> String {
+    let Some(wait) = reset_in else {
+        return String::new();
+    };
+    let at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+    let minutes = wait.as_secs().div_ceil(60);
+    format!(
+        "; the limit resets at {} UTC, in {minutes} minute{}",
+        at.format("%H:%M"),
+        if minutes == 1 { "" } else { "s" }
+    )
+}
 
 #[derive(Debug, Clone)]
 pub struct HttpPolicy {
@@ -34,6 +93,12 @@ pub struct HttpPolicy {
     pub request_timeout: Duration,
     /// Which servers HTTPS calls trust.
     pub trust: Trust,
+    /// The longest single wait a server may ask for (`retry_max_wait`):
+    /// asked for longer, the call stops at once and says when the limit
+    /// resets.
+    pub max_wait: Duration,
+    /// The waits of every credential and key, shared by their calls.
+    pub gates: Arc<RateGates>,
 }
 
 impl Default for HttpPolicy {
@@ -42,6 +107,8 @@ impl Default for HttpPolicy {
             max_retries: 5,
             request_timeout: Duration::from_secs(30),
             trust: Trust::default(),
+            max_wait: DEFAULT_MAX_WAIT,
+            gates: Arc::default(),
         }
     }
 }
@@ -49,7 +116,7 @@ impl Default for HttpPolicy {
 /// Failures below HTTP: nothing usable came back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
-    #[error("cancelled")]
+    #[error("cancelled: Terraform was interrupted before an answer came")]
     Cancelled,
     /// The request may have been processed: the answer never came.
     #[error("no response within the request timeout ({attempts} attempt(s))")]
@@ -115,27 +182,17 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 }
 
 /// The wait before retry number `retry` (0-based): a uniform draw from
-/// `[0, min(cap, base * 2^retry))`, or the server's `Retry-After`.
-pub fn backoff_delay(retry: u32, retry_after: Option<Duration>) -> Duration {
-    if let Some(after) = retry_after {
-        return after.min(RETRY_AFTER_CAP);
+/// `[0, min(cap, base * 2^retry))`, or the server's own wait (which the
+/// caller has already held to `retry_max_wait`).
+pub fn backoff_delay(retry: u32, server_wait: Option<Duration>) -> Duration {
+    if let Some(after) = server_wait {
+        return after;
     }
     let ceiling = BACKOFF_BASE
         .saturating_mul(2u32.saturating_pow(retry.min(16)))
         .min(BACKOFF_CAP);
     let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(rand::random_range(0..=millis))
-}
-
-/// Reads `Retry-After` in seconds or as an HTTP date.
-pub fn retry_after(resp: &Response) -> Option<Duration> {
-    let raw = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = raw.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(raw).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
 /// Sleeps, unless cancelled first.
@@ -309,7 +366,14 @@ where
                 } else {
                     "full-jitter backoff"
                 };
-                tracing::debug!(why = %why, attempt = n, delay_ms = delay.as_millis() as u64, waits, "retrying");
+                let attempts = policy.max_retries + 1;
+                if delay > Duration::from_secs(1) {
+                    // Never silent: a wait a person would notice is said.
+                    let secs = delay.as_secs();
+                    tracing::info!(why = %why, attempt = n, attempts, wait_s = secs, waits, "waiting {secs} s before attempt {} of {attempts}", n + 1);
+                } else {
+                    tracing::debug!(why = %why, attempt = n, attempts, delay_ms = delay.as_millis() as u64, waits, "retrying");
+                }
                 wait(delay, cancel).await?;
             }
         }
@@ -328,12 +392,30 @@ pub async fn send_idempotent(
 ) -> Result<(Response, u32), TransportError> {
     let build = &build;
     with_retries(policy, cancel, move |n, retries_left| async move {
+        let request = build();
+        let gate = gate_key(&request);
+        wait_for_gate(policy, &gate, cancel).await?;
         let again = |why: String| Ok(Step::Again { why, server_wait: None });
-        match send_once(build(), policy.request_timeout, cancel, n).await {
-            Ok(resp) if is_retryable_status(resp.status()) && retries_left => Ok(Step::Again {
-                why: format!("{} answered HTTP {}", loggable(resp.url()), resp.status().as_u16()),
-                server_wait: retry_after(&resp),
-            }),
+        match send_once(request, policy.request_timeout, cancel, n).await {
+            Ok(resp) if is_retryable_status(resp.status()) && retries_left => {
+                let asked = server_wait(resp.headers());
+                if asked.is_some_and(|w| w > policy.max_wait) {
+                    // Longer than anyone should wait in a plan: stop now and
+                    // let the caller say when the limit resets.
+                    return Ok(Step::Done((resp, n)));
+                }
+                if let Some(w) = asked.filter(|_| resp.status() == StatusCode::TOO_MANY_REQUESTS) {
+                    policy.gates.close(&gate, w);
+                }
+                Ok(Step::Again {
+                    why: format!(
+                        "{} answered HTTP {} ({gate})",
+                        loggable(resp.url()),
+                        resp.status().as_u16()
+                    ),
+                    server_wait: asked,
+                })
+            }
             Ok(resp) => Ok(Step::Done((resp, n))),
             Err(AttemptError::Cancelled) => Err(TransportError::Cancelled),
             Err(AttemptError::Build(message)) => Err(TransportError::Other { message }),
@@ -349,6 +431,31 @@ pub async fn send_idempotent(
         }
     })
     .await
+}
+
+/// Whose window a request waits on: its host and its credential (or key).
+fn gate_key(request: &RequestBuilder) -> String {
+    let Some(built) = request.try_clone().and_then(|r| r.build().ok()) else {
+        return String::new();
+    };
+    format!(
+        "{} {}",
+        built.url().host_str().unwrap_or_default(),
+        credential_label(built.headers())
+    )
+}
+
+/// Waits while another call of the same credential holds the window
+/// closed (at most `retry_max_wait`: nothing closes it for longer).
+async fn wait_for_gate(policy: &HttpPolicy, gate: &str, cancel: &CancellationToken) -> Result<(), TransportError> {
+    let remaining = policy.gates.remaining(gate).min(policy.max_wait);
+    if remaining.is_zero() {
+        return Ok(());
+    }
+    if remaining > Duration::from_secs(1) {
+        tracing::info!(credential = %gate, wait_s = remaining.as_secs(), "waiting {} s for the rate limit of {gate}, shared with its other calls", remaining.as_secs());
+    }
+    wait(remaining, cancel).await
 }
 
 /// What a client reads of a finished idempotent request.
@@ -469,7 +576,47 @@ mod tests {
             assert!(d <= ceiling, "retry {retry}: {d:?} > {ceiling:?}");
         }
         assert_eq!(backoff_delay(3, Some(Duration::from_secs(7))), Duration::from_secs(7));
-        assert_eq!(backoff_delay(0, Some(Duration::from_secs(9999))), RETRY_AFTER_CAP);
+    }
+
+    #[test]
+    fn the_server_wait_prefers_the_rate_limit_reset_and_reads_both_retry_after_forms() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut h = HeaderMap::new();
+        assert_eq!(server_wait(&h), None);
+        h.insert("retry-after", HeaderValue::from_static("120"));
+        assert_eq!(server_wait(&h), Some(Duration::from_secs(120)));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("3000"));
+        assert_eq!(
+            server_wait(&h),
+            Some(Duration::from_secs(3000)),
+            "X-RateLimit-Reset wins"
+        );
+        let mut dated = HeaderMap::new();
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(600)).to_rfc2822();
+        dated.insert("retry-after", HeaderValue::from_str(&later).unwrap());
+        let w = server_wait(&dated).unwrap();
+        assert!(w > Duration::from_secs(590) && w <= Duration::from_secs(600), "{w:?}");
+        let note = reset_note(Some(Duration::from_secs(3000)));
+        assert!(
+            note.starts_with("; the limit resets at ") && note.ends_with(" UTC, in 50 minutes"),
+            "{note}"
+        );
+        assert_eq!(reset_note(None), "");
+    }
+
+    #[test]
+    fn one_closed_window_is_shared_by_a_credentials_calls() {
+        let gates = RateGates::default();
+        assert_eq!(gates.remaining("api user a"), Duration::ZERO);
+        gates.close("api user a", Duration::from_secs(20));
+        gates.close("api user a", Duration::from_secs(5));
+        let left = gates.remaining("api user a");
+        assert!(left > Duration::from_secs(19), "the later end wins: {left:?}");
+        assert_eq!(
+            gates.remaining("api user b"),
+            Duration::ZERO,
+            "another credential is not held"
+        );
     }
 
     #[test]

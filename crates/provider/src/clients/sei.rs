@@ -320,8 +320,12 @@ pub enum SeiError {
     PreflightFailed { checks: Vec<PreflightCheck> },
     #[error("SEI refused the API key (HTTP {status}){}", suffix(.message))]
     Unauthorized { status: u16, message: String },
-    #[error("SEI is rate limiting this key; gave up after {attempts} attempt(s)")]
-    RateLimited { attempts: u32 },
+    #[error("SEI is rate limiting this key; gave up after {attempts} attempt(s){}", http::reset_note(*.reset_in))]
+    RateLimited {
+        attempts: u32,
+        /// How long SEI asked to wait, when it said.
+        reset_in: Option<std::time::Duration>,
+    },
     #[error("SEI rejected the request (HTTP {status}): {message}")]
     BadRequest { status: u16, message: String },
     #[error("SEI failed (HTTP {status}) after {attempts} attempt(s): {message}")]
@@ -512,12 +516,12 @@ impl SeiClient {
 
     pub async fn get(&self, id: &str, cancel: &CancellationToken) -> Result<Integration, SeiError> {
         let tail = format!("/{}", http::path_segment(id));
-        let (resp, attempts) = http::send_idempotent(|| self.request(Method::GET, &tail), &self.policy, cancel).await?;
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        let ex = http::exchange(|| self.request(Method::GET, &tail), &self.policy, cancel).await?;
+        let (status, body, attempts) = (ex.status, ex.body.as_str(), ex.attempts);
+        let reset_in = http::server_wait(&ex.headers);
         if status == StatusCode::NOT_FOUND {
-            let message = error_message(&body, status);
-            if is_sei_not_found(&body, id) {
+            let message = error_message(body, status);
+            if is_sei_not_found(body, id) {
                 return Err(SeiError::NotFound {
                     id: id.to_string(),
                     message,
@@ -528,8 +532,8 @@ impl SeiClient {
                 message: short(&message),
             });
         }
-        check_status(status, &body, attempts)?;
-        serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))
+        check_status(status, body, attempts, reset_in)?;
+        serde_json::from_str(body).map_err(|e| SeiError::Decode(e.to_string()))
     }
 
     /// Creates an integration. The POST is not idempotent, so after any
@@ -574,10 +578,11 @@ impl SeiClient {
         let lost = match outcome {
             Ok(resp) => {
                 let status = resp.status();
-                let server_wait = http::retry_after(&resp);
+                let asked = http::server_wait(resp.headers());
+                let server_wait = asked.filter(|w| *w <= self.policy.max_wait);
                 let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
                 if status != StatusCode::INTERNAL_SERVER_ERROR && !http::is_retryable_status(status) {
-                    check_status(status, &body, attempt)?;
+                    check_status(status, &body, attempt, asked)?;
                     let record = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
                     return Ok(Step::Done(Created { record, adopted: None }));
                 }
@@ -587,8 +592,10 @@ impl SeiClient {
                         format!("SEI answered HTTP {status}"),
                     )));
                 }
-                if status == StatusCode::INTERNAL_SERVER_ERROR || !retries_left {
-                    check_status(status, &body, attempt)?;
+                // A 500, no retry left, or a wait longer than retry_max_wait:
+                // the answer stands.
+                if status == StatusCode::INTERNAL_SERVER_ERROR || !retries_left || asked != server_wait {
+                    check_status(status, &body, attempt, asked)?;
                 }
                 return Ok(Step::Again {
                     why: format!("the create answered HTTP {status} and no record carries this call's marker"),
@@ -661,14 +668,13 @@ impl SeiClient {
     /// same record.
     pub async fn update(&self, id: &str, req: &IntegrationRequest, cancel: &CancellationToken) -> Result<(), SeiError> {
         let tail = format!("/{}", http::path_segment(id));
-        let (resp, attempts) =
-            http::send_idempotent(|| self.request(Method::PUT, &tail).json(req), &self.policy, cancel).await?;
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        let ex = http::exchange(|| self.request(Method::PUT, &tail).json(req), &self.policy, cancel).await?;
+        let (status, body, attempts) = (ex.status, ex.body.as_str(), ex.attempts);
+        let reset_in = http::server_wait(&ex.headers);
         if status == StatusCode::NOT_FOUND {
             return Err(SeiError::NotFound {
                 id: id.to_string(),
-                message: error_message(&body, status),
+                message: error_message(body, status),
             });
         }
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -681,19 +687,18 @@ impl SeiClient {
                 });
             }
         }
-        check_status(status, &body, attempts)
+        check_status(status, body, attempts, reset_in)
     }
 
     /// Deletes; a record that is already gone counts as deleted. SEI answers
     /// 200 even on failure, so `success: false` is checked with a GET.
     pub async fn delete(&self, id: &str, cancel: &CancellationToken) -> Result<(), SeiError> {
         let tail = format!("/{}", http::path_segment(id));
-        let (resp, attempts) =
-            http::send_idempotent(|| self.request(Method::DELETE, &tail), &self.policy, cancel).await?;
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
-        check_status(status, &body, attempts)?;
-        let parsed: DeleteResponse = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
+        let ex = http::exchange(|| self.request(Method::DELETE, &tail), &self.policy, cancel).await?;
+        let (status, body, attempts) = (ex.status, ex.body.as_str(), ex.attempts);
+        let reset_in = http::server_wait(&ex.headers);
+        check_status(status, body, attempts, reset_in)?;
+        let parsed: DeleteResponse = serde_json::from_str(body).map_err(|e| SeiError::Decode(e.to_string()))?;
         if parsed.success {
             return Ok(());
         }
@@ -728,18 +733,17 @@ impl SeiClient {
     /// the account: the first page (of one record) of the list.
     pub async fn probe(&self, cancel: &CancellationToken) -> Result<(), SeiError> {
         let body = serde_json::json!({"page": 0, "page_size": 1, "filter": {"applications": ["bitbucket"]}});
-        let (resp, attempts) =
-            http::send_idempotent(|| self.request(Method::POST, "/list").json(&body), &self.policy, cancel).await?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        let ex = http::exchange(|| self.request(Method::POST, "/list").json(&body), &self.policy, cancel).await?;
+        let (status, text, attempts) = (ex.status, ex.body.as_str(), ex.attempts);
+        let reset_in = http::server_wait(&ex.headers);
         if status == StatusCode::NOT_FOUND {
             return Err(SeiError::UnexpectedNotFound {
                 url: redacted(&self.url("/list")),
-                message: short(&error_message(&text, status)),
+                message: short(&error_message(text, status)),
             });
         }
-        check_status(status, &text, attempts)?;
-        serde_json::from_str::<ListPage>(&text)
+        check_status(status, text, attempts, reset_in)?;
+        serde_json::from_str::<ListPage>(text)
             .map(|_| ())
             .map_err(|e| SeiError::Decode(format!("{e} (is `endpoint` SEI's API?)")))
     }
@@ -776,12 +780,11 @@ impl SeiClient {
         let mut seen = HashSet::new();
         for page in 0u32.. {
             let body = serde_json::json!({"page": page, "page_size": page_size, "filter": filter});
-            let (resp, attempts) =
-                http::send_idempotent(|| self.request(Method::POST, "/list").json(&body), &self.policy, cancel).await?;
-            let status = resp.status();
-            let text = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
-            check_status(status, &text, attempts)?;
-            let parsed: ListPage = serde_json::from_str(&text).map_err(|e| SeiError::Decode(e.to_string()))?;
+            let ex = http::exchange(|| self.request(Method::POST, "/list").json(&body), &self.policy, cancel).await?;
+            let (status, text, attempts) = (ex.status, ex.body.as_str(), ex.attempts);
+            let reset_in = http::server_wait(&ex.headers);
+            check_status(status, text, attempts, reset_in)?;
+            let parsed: ListPage = serde_json::from_str(text).map_err(|e| SeiError::Decode(e.to_string()))?;
             let empty = parsed.records.is_empty();
             merge_page(&mut out, &mut seen, parsed.records);
             let has_next = parsed.metadata.is_some_and(|m| m.has_next);
@@ -833,7 +836,12 @@ fn merge_page(out: &mut Vec<Integration>, seen: &mut HashSet<String>, page: Vec<
 }
 
 /// Maps a non-2xx status to the typed error, keeping SEI's message.
-fn check_status(status: StatusCode, body: &str, attempts: u32) -> Result<(), SeiError> {
+fn check_status(
+    status: StatusCode,
+    body: &str,
+    attempts: u32,
+    reset_in: Option<std::time::Duration>,
+) -> Result<(), SeiError> {
     if status.is_success() {
         return Ok(());
     }
@@ -841,7 +849,7 @@ fn check_status(status: StatusCode, body: &str, attempts: u32) -> Result<(), Sei
     let code = status.as_u16();
     Err(match code {
         401 | 403 => SeiError::Unauthorized { status: code, message },
-        429 => SeiError::RateLimited { attempts },
+        429 => SeiError::RateLimited { attempts, reset_in },
         400 if message == "preflight_check_failed" => SeiError::PreflightFailed {
             checks: preflight_checks(body),
         },
@@ -1023,7 +1031,7 @@ mod tests {
     #[test]
     fn reads_preflight_failures() {
         let body = r#"{"status":400,"message":"preflight_check_failed","preflight_check":{"success":false,"checks":[{"success":false,"name":"Get repositories","error":"401 Unauthorized"}]}}"#;
-        let err = check_status(StatusCode::BAD_REQUEST, body, 1).unwrap_err();
+        let err = check_status(StatusCode::BAD_REQUEST, body, 1, None).unwrap_err();
         assert_eq!(
             err,
             SeiError::PreflightFailed {

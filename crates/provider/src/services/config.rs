@@ -75,6 +75,10 @@ pub const REQUEST_TIMEOUT: Setting = Setting {
     attr: "request_timeout",
     env: "SEI_REQUEST_TIMEOUT",
 };
+pub const RETRY_MAX_WAIT: Setting = Setting {
+    attr: "retry_max_wait",
+    env: "SEI_RETRY_MAX_WAIT",
+};
 pub const CA_CERT_FILE: Setting = Setting {
     attr: "ca_cert_file",
     env: "SEI_CA_CERT_FILE",
@@ -92,6 +96,7 @@ pub const SETTINGS: &[Setting] = &[
     VALIDATE_CREDENTIALS,
     MAX_RETRIES_SETTING,
     REQUEST_TIMEOUT,
+    RETRY_MAX_WAIT,
     CA_CERT_FILE,
 ];
 
@@ -112,6 +117,7 @@ pub fn provider_schema() -> Schema {
             .attr(attr(BITBUCKET_OAUTH_URL, s.clone(), format!("Bitbucket OAuth 2.0 base URL. Default: `{DEFAULT_BITBUCKET_OAUTH_URL}`.")).validate(HttpUrl))
             .attr(attr(VALIDATE_CREDENTIALS, Type::Bool, "Check Bitbucket credentials live at plan time. Default: `true`.".into()))
             .attr(attr(MAX_RETRIES_SETTING, Type::Number, format!("Retries after the first attempt for 429, 502, 503, 504, connection errors and lost answers of idempotent calls (0 to {MAX_RETRIES}). Default: `{DEFAULT_MAX_RETRIES}`.")).validate(IntRange { min: 0, max: i64::from(MAX_RETRIES) }))
+            .attr(attr(RETRY_MAX_WAIT, s.clone(), "The longest single wait for a rate limit, as a duration such as `30s`. When SEI or Bitbucket asks for longer (a limit that resets in an hour), the call stops at once: a plan-time check becomes a warning, and any other call an error, that says when the limit resets. Default: `30s`.".into()).validate(GoDuration { min: Duration::from_secs(1), max: MAX_REQUEST_TIMEOUT }))
             .attr(attr(CA_CERT_FILE, s.clone(), "A PEM file of extra CA certificates to trust, or the self-signed certificate of one server, for every HTTPS call (SEI, Bitbucket Cloud and its OAuth endpoint, every Data Center `url`), on top of the operating system's trust store (`SSL_CERT_FILE` and `SSL_CERT_DIR` included). Nothing turns verification off.".into()).validate(CaCertFile))
             .attr(attr(REQUEST_TIMEOUT, s, "Time limit of each HTTP attempt, as a duration such as `30s` or `1m`. Default: `30s`.".into()).validate(GoDuration { min: Duration::from_millis(1), max: MAX_REQUEST_TIMEOUT })),
     )
@@ -130,6 +136,7 @@ pub struct ProviderModel {
     pub validate_credentials: Val<bool>,
     pub max_retries: Val<Number>,
     pub request_timeout: Val<String>,
+    pub retry_max_wait: Val<String>,
     pub ca_cert_file: Val<String>,
 }
 
@@ -160,6 +167,7 @@ pub struct ProviderConfig {
     pub validate_credentials: bool,
     pub max_retries: u32,
     pub request_timeout: Duration,
+    pub retry_max_wait: Duration,
     /// The system's trust store plus `ca_cert_file`.
     pub trust: Trust,
 }
@@ -389,19 +397,23 @@ impl Resolver<'_> {
     }
 
     fn request_timeout(&mut self, value: &Val<String>) -> Duration {
-        let Some(raw) = self.raw(REQUEST_TIMEOUT, value, String::clone) else {
-            return DEFAULT_REQUEST_TIMEOUT;
+        self.duration(REQUEST_TIMEOUT, value, DEFAULT_REQUEST_TIMEOUT)
+    }
+
+    fn duration(&mut self, setting: Setting, value: &Val<String>, default: Duration) -> Duration {
+        let Some(raw) = self.raw(setting, value, String::clone) else {
+            return default;
         };
         match parse_go_duration(&raw.text) {
             Ok(d) if !d.is_zero() => d,
             _ => {
                 let detail = format!(
                     "{} must be a duration such as \"30s\" or \"1m\"; got {:?}.",
-                    raw.source(REQUEST_TIMEOUT),
+                    raw.source(setting),
                     raw.text
                 );
-                self.error(REQUEST_TIMEOUT, "Invalid duration", detail);
-                DEFAULT_REQUEST_TIMEOUT
+                self.error(setting, "Invalid duration", detail);
+                default
             }
         }
     }
@@ -451,6 +463,11 @@ pub fn resolve_provider_config(
         r.validate_credentials(&model.validate_credentials),
         r.max_retries(&model.max_retries),
         r.request_timeout(&model.request_timeout),
+        r.duration(
+            RETRY_MAX_WAIT,
+            &model.retry_max_wait,
+            crate::clients::http::DEFAULT_MAX_WAIT,
+        ),
         r.trust(&model.ca_cert_file),
     );
     // The schema's validators and the resolver see the same mistakes in
@@ -472,6 +489,7 @@ pub fn resolve_provider_config(
             validate_credentials,
             max_retries,
             request_timeout,
+            retry_max_wait,
             trust,
         ) if !diags.has_errors() => Ok(ProviderConfig {
             endpoint,
@@ -484,6 +502,7 @@ pub fn resolve_provider_config(
             validate_credentials,
             max_retries,
             request_timeout,
+            retry_max_wait,
             trust,
         }),
         _ => Err(diags),

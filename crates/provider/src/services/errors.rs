@@ -34,6 +34,8 @@ pub(crate) fn sei_error(ctx: &super::Ctx, summary: &str, e: &SeiError, path: Opt
             )
         }
         SeiError::Transport(crate::clients::TransportError::Tls { .. }) => e.to_string(),
+        // Ctrl-C is not a configuration problem.
+        SeiError::Transport(crate::clients::TransportError::Cancelled) => e.to_string(),
         SeiError::Transport(_) => format!(
             "{e}. Check the provider's `endpoint` (SEI_ENDPOINT), now {}.",
             crate::clients::sei::redacted(&config.endpoint)

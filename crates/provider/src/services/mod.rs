@@ -44,6 +44,8 @@ impl Services {
     pub fn new(config: ProviderConfig) -> Result<Arc<Services>, ClientSetupError> {
         let policy = HttpPolicy {
             trust: config.trust.clone(),
+            max_wait: config.retry_max_wait,
+            gates: Default::default(),
             max_retries: config.max_retries,
             request_timeout: config.request_timeout,
         };

@@ -344,12 +344,13 @@ impl ServerValidator {
     ) -> Problem {
         let who = &check.username;
         match e {
-            DataCenterError::RateLimited { attempts } => Problem {
+            DataCenterError::RateLimited { attempts, reset_in } => Problem {
                 kind: ProblemKind::RateLimited,
                 subject: Subject::Secret,
                 summary: format!("Could not check the Bitbucket Data Center credential for {who}: rate limited."),
                 detail: format!(
-                    "Bitbucket Data Center answered 429 Too Many Requests to all {attempts} attempts, honouring its Retry-After. This does not mean the credential is invalid; SEI's own preflight checks it again at create."
+                    "Bitbucket Data Center answered 429 Too Many Requests ({attempts} attempt(s)){}. This does not mean the credential is invalid; SEI's own preflight checks it again at create.",
+                    crate::clients::http::reset_note(*reset_in)
                 ),
             },
             DataCenterError::Transport(_) | DataCenterError::Server { .. } | DataCenterError::Decode(_) | DataCenterError::NotFound { .. } => {

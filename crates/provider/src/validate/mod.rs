@@ -421,12 +421,13 @@ fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
 fn could_not_check(check: &CredentialCheck, e: &BitbucketError) -> Option<Problem> {
     let who = &check.username;
     match e {
-        BitbucketError::RateLimited { attempts } => Some(Problem {
+        BitbucketError::RateLimited { attempts, reset_in } => Some(Problem {
             kind: ProblemKind::RateLimited,
             subject: Subject::Secret,
             summary: format!("Could not check the credential for {who}: rate limited."),
             detail: format!(
-                "Bitbucket answered 429 Too Many Requests to all {attempts} attempts. This does not mean the credential is invalid; SEI's own preflight checks it again at create. Bitbucket allows 1000 requests per hour per account."
+                "Bitbucket answered 429 Too Many Requests ({attempts} attempt(s)){}. This does not mean the credential is invalid; SEI's own preflight checks it again at create. Bitbucket allows 1000 requests per hour per account.",
+                crate::clients::http::reset_note(*reset_in)
             ),
         }),
         BitbucketError::Transport(_) | BitbucketError::Server { .. } | BitbucketError::Decode(_) | BitbucketError::Gone { .. } => {

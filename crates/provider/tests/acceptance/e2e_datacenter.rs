@@ -431,7 +431,10 @@ fn a_data_center_that_keeps_answering_429_gives_a_warning_after_the_retries() {
     let out = tf.plan_json();
     assert_eq!(out.code, 0, "{}", out.all());
     let text: String = out.warnings().iter().map(diag_text).collect();
-    assert!(text.contains("rate limited") && text.contains("Retry-After"), "{text}");
+    assert!(
+        text.contains("rate limited") && text.contains("the limit resets at"),
+        "{text}"
+    );
     assert_eq!(
         tf.sandbox.route_calls("GET /bbdc/rest/api/1.0/projects"),
         2,
