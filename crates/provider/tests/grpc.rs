@@ -412,10 +412,10 @@ async fn sigint_is_ignored_and_stop_provider_cancels_in_flight_work() {
     let sb = sei_sandbox::start(seed, None, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    // Bitbucket answers 429 and asks for a minute's patience.
+    // Bitbucket answers 429 and asks for 20 s of patience (within retry_max_wait, so the wait is taken).
     reqwest::Client::new()
         .post(format!("{}/_sandbox/faults", sb.base_url()))
-        .json(&serde_json::json!({"path": "/bitbucket/*", "status": 429, "count": 100, "retry_after": 60}))
+        .json(&serde_json::json!({"path": "/bitbucket/*", "status": 429, "count": 100, "retry_after": 20}))
         .send()
         .await
         .unwrap();
@@ -680,5 +680,81 @@ async fn hostile_values_are_diagnostics_and_the_provider_stays_responsive() {
         .get_provider_schema(pb::get_provider_schema::Request {})
         .await
         .unwrap();
+    shutdown_and_wait(plugin, channel).await;
+}
+
+/// A deprecated attribute set in configuration is warned about on its
+/// path, as terraform-plugin-framework does; the stored `password` only to
+/// a client that could use `password_wo` instead (OpenTofu before 1.11
+/// sends no capabilities, and there the stored password is the only way).
+#[tokio::test]
+async fn a_stored_password_in_a_credential_block_is_deprecated_only_for_clients_with_write_only() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    let r = terraform_provider_sei::resources::BitbucketIntegrationResource::new();
+    let schema = tfplugin::framework::Resource::schema(&r);
+    let ty = schema.value_type();
+    let block = Value::object([
+        ("username", Value::string("ops@acme.example")),
+        ("password", Value::string("ATATT-x")),
+        ("password_wo", Value::Null),
+    ]);
+    let mut config = match tfplugin::model::encode(
+        &<terraform_provider_sei::resources::Cloud as terraform_provider_sei::resources::IntegrationKind>::imported(
+            &Default::default(),
+        ),
+        &ty,
+    ) {
+        Value::Object(m) => m,
+        other => panic!("{other:?}"),
+    };
+    for computed in ["id", "authentication", "status", "created_at", "updated_at"] {
+        config.insert(computed.into(), Value::Null);
+    }
+    config.insert("name".into(), Value::string("bb-dep"));
+    config.insert("credential".into(), Value::List(vec![block]));
+    let config = Value::Object(config);
+    let request = |caps: Option<pb::ClientCapabilities>| pb::validate_resource_config::Request {
+        type_name: "sei_bitbucket_integration".into(),
+        config: Some(pb::DynamicValue {
+            msgpack: encode_msgpack(&config, &ty).unwrap(),
+            json: vec![],
+        }),
+        client_capabilities: caps,
+    };
+    let old_client = client
+        .validate_resource_config(request(None))
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    assert!(
+        old_client.iter().all(|d| d.summary != "Deprecated attribute"),
+        "{old_client:?}"
+    );
+    let new_client = client
+        .validate_resource_config(request(Some(pb::ClientCapabilities {
+            deferral_allowed: false,
+            write_only_attributes_allowed: true,
+        })))
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    let deprecated: Vec<_> = new_client
+        .iter()
+        .filter(|d| d.summary == "Deprecated attribute")
+        .collect();
+    assert_eq!(deprecated.len(), 1, "{new_client:?}");
+    assert_eq!(deprecated[0].severity, pb::diagnostic::Severity::Warning as i32);
+    assert!(deprecated[0].detail.contains("password_wo"), "{}", deprecated[0].detail);
+    assert_eq!(
+        paths(&new_client),
+        ["credential.password"],
+        "attribute names of credential[0].password"
+    );
     shutdown_and_wait(plugin, channel).await;
 }

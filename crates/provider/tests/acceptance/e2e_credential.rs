@@ -468,3 +468,34 @@ fn a_revoked_write_only_credential_fails_its_check_block_at_plan() {
         .unwrap();
     assert_eq!(after["valid"], false, "{after}");
 }
+
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_stored_password_in_a_credential_block_is_deprecated_on_its_line_at_validate() {
+    let tf = Tf::new();
+    tf.config(
+        r#"
+resource "sei_bitbucket_integration" "x" {
+  name = "bb-stored"
+  credential {
+    username = "ops@acme.example"
+    password = "ATATT-stored"
+  }
+  credentials_version = 1
+}
+"#,
+    );
+    let out = tf.run(&["validate", "-json", "-no-color"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let deprecated: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["summary"] == "Deprecated attribute")
+        .collect();
+    assert_eq!(deprecated.len(), 1, "{report}");
+    assert_eq!(deprecated[0]["severity"], "warning");
+    assert_eq!(diag_line(deprecated[0]), line_of(&tf, "password = \"ATATT-stored\""));
+    assert!(diag_text(deprecated[0]).contains("password_wo"), "{report}");
+}

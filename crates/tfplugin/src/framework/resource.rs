@@ -227,6 +227,9 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
         diags.extend(validate_config(&self.schema, config, |m: &R::Model, d| {
             self.inner.validate(m, d)
         }));
+        self.schema
+            .block
+            .deprecation_warnings(config, &AttributePath::root(), write_only_allowed, &mut diags);
         diags
     }
 

@@ -297,6 +297,55 @@ impl Block {
         }
     }
 
+    /// A warning on every deprecated attribute the configuration sets, with
+    /// its path so Terraform shows the line: Terraform itself warns only
+    /// where a deprecated attribute is referenced. An attribute that is the
+    /// stored alternative of a write-only one is not warned about for a
+    /// client without write-only support (OpenTofu before 1.11): it is the
+    /// only way there.
+    pub fn deprecation_warnings(
+        &self,
+        value: &Value,
+        path: &AttributePath,
+        write_only_allowed: bool,
+        diags: &mut Diagnostics,
+    ) {
+        if value.is_null() || matches!(value, Value::Unknown(_)) {
+            return;
+        }
+        let only_way = |name: &str| {
+            !write_only_allowed
+                && self
+                    .attributes
+                    .iter()
+                    .any(|a| a.write_only && a.stored_alternative == Some(name))
+        };
+        for a in &self.attributes {
+            let Some(message) = &a.deprecation else { continue };
+            if value.get(a.name).is_null() || only_way(a.name) {
+                continue;
+            }
+            diags.warning_at(
+                path.push_attr(a.name),
+                "Deprecated attribute",
+                format!("{} is deprecated. {message}", a.name),
+            );
+        }
+        for b in &self.blocks {
+            let v = value.get(b.name);
+            let p = path.push_attr(b.name);
+            match b.nesting {
+                Nesting::Single => b.block.deprecation_warnings(v, &p, write_only_allowed, diags),
+                Nesting::List | Nesting::Set => {
+                    for (i, item) in v.elements().iter().enumerate() {
+                        b.block
+                            .deprecation_warnings(item, &p.push_index(i), write_only_allowed, diags);
+                    }
+                }
+            }
+        }
+    }
+
     /// Paths of write-only attributes that hold a value, for refusing them
     /// when the calling Terraform cannot keep them out of state.
     /// Each comes with the attribute's stored alternative, if it has one.
