@@ -56,7 +56,7 @@ pub enum BitbucketError {
     NotFound { message: String },
     #[error("Bitbucket removed this endpoint (410): {message}")]
     Gone { message: String },
-    #[error("Bitbucket rate limit reached; gave up after {attempts} attempt(s){}", http::reset_note(*.reset_in))]
+    #[error("Bitbucket rate limit reached; {}{}", http::attempts_note(*.attempts), http::reset_note(*.reset_in))]
     RateLimited {
         attempts: u32,
         /// How long Bitbucket asked to wait (`X-RateLimit-Reset`,
@@ -70,7 +70,7 @@ pub enum BitbucketError {
         attempts: u32,
     },
     #[error("cannot reach Bitbucket: {0}")]
-    Transport(#[from] TransportError),
+    Transport(TransportError),
     #[error("Bitbucket sent a response this provider cannot read: {0}")]
     Decode(String),
 }
@@ -367,6 +367,20 @@ fn classify(status: StatusCode, body: &str, attempts: u32, reset_in: Option<std:
             message,
             attempts,
         },
+    }
+}
+
+/// A transport failure as this client's error; a window closed by an
+/// earlier 429 of the same credential reads as that rate limit.
+impl From<TransportError> for BitbucketError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::RateLimited { reset_in } => BitbucketError::RateLimited {
+                attempts: 0,
+                reset_in: Some(reset_in),
+            },
+            other => BitbucketError::Transport(other),
+        }
     }
 }
 

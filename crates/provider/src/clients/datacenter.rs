@@ -31,7 +31,7 @@ pub enum DataCenterError {
     },
     #[error("Bitbucket Data Center found nothing there (404): {message}")]
     NotFound { message: String },
-    #[error("Bitbucket Data Center is rate limiting this user; gave up after {attempts} attempt(s){}", http::reset_note(*.reset_in))]
+    #[error("Bitbucket Data Center is rate limiting this user; {}{}", http::attempts_note(*.attempts), http::reset_note(*.reset_in))]
     RateLimited {
         attempts: u32,
         reset_in: Option<std::time::Duration>,
@@ -43,7 +43,7 @@ pub enum DataCenterError {
         attempts: u32,
     },
     #[error("cannot reach Bitbucket Data Center: {0}")]
-    Transport(#[from] TransportError),
+    Transport(TransportError),
     #[error("the answer is not Bitbucket Data Center's: {0}")]
     Decode(String),
 }
@@ -357,6 +357,20 @@ fn classify(
             message,
             attempts,
         },
+    }
+}
+
+/// A transport failure as this client's error; a window closed by an
+/// earlier 429 of the same credential reads as that rate limit.
+impl From<TransportError> for DataCenterError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::RateLimited { reset_in } => DataCenterError::RateLimited {
+                attempts: 0,
+                reset_in: Some(reset_in),
+            },
+            other => DataCenterError::Transport(other),
+        }
     }
 }
 

@@ -73,6 +73,16 @@ pub fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
+/// "gave up after 2 attempt(s)", or, for a call that an earlier 429 of the
+/// same credential kept from being sent, that.
+pub fn attempts_note(attempts: u32) -> String {
+    if attempts == 0 {
+        "not asked again: an earlier answer for the same credential closed the window".to_string()
+    } else {
+        format!("gave up after {attempts} attempt(s)")
+    }
+}
+
 /// "; the limit resets at 14:05 UTC, in 50 minutes", for messages.
 pub fn reset_note(reset_in: Option<Duration>) -> String {
     let Some(wait) = reset_in else {
@@ -129,6 +139,10 @@ pub enum TransportError {
     Dropped { attempts: u32, message: String },
     #[error("HTTP request failed: {message}")]
     Other { message: String },
+    /// An earlier answer closed this credential's window for longer than
+    /// `retry_max_wait`: not asked again until it reopens.
+    #[error("rate limited{}", reset_note(Some(*.reset_in)))]
+    RateLimited { reset_in: Duration },
     /// The server's certificate is not trusted: retrying cannot help, and
     /// neither can a satellite.
     #[error("cannot connect securely to {host}: {problem}. If {host} uses a private CA, a self-signed certificate or sits behind a TLS-inspecting proxy, give that CA's certificate (PEM) in the provider's ca_cert_file (SEI_CA_CERT_FILE){}", ca_file_note(.ca_file))]
@@ -394,14 +408,24 @@ pub async fn send_idempotent(
     with_retries(policy, cancel, move |n, retries_left| async move {
         let request = build();
         let gate = gate_key(&request);
+        let closed = policy.gates.remaining(&gate);
+        if closed > policy.max_wait {
+            // The window is closed for longer than anyone should wait:
+            // another call of this credential already heard so.
+            return Err(TransportError::RateLimited { reset_in: closed });
+        }
         wait_for_gate(policy, &gate, cancel).await?;
         let again = |why: String| Ok(Step::Again { why, server_wait: None });
         match send_once(request, policy.request_timeout, cancel, n).await {
             Ok(resp) if is_retryable_status(resp.status()) && retries_left => {
                 let asked = server_wait(resp.headers());
-                if asked.is_some_and(|w| w > policy.max_wait) {
-                    // Longer than anyone should wait in a plan: stop now and
-                    // let the caller say when the limit resets.
+                if let Some(long) = asked.filter(|w| *w > policy.max_wait) {
+                    // Longer than anyone should wait in a plan: stop now, let
+                    // the caller say when the limit resets, and spare the
+                    // credential's other calls the same answer.
+                    if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+                        policy.gates.close(&gate, long);
+                    }
                     return Ok(Step::Done((resp, n)));
                 }
                 if let Some(w) = asked.filter(|_| resp.status() == StatusCode::TOO_MANY_REQUESTS) {

@@ -320,7 +320,7 @@ pub enum SeiError {
     PreflightFailed { checks: Vec<PreflightCheck> },
     #[error("SEI refused the API key (HTTP {status}){}", suffix(.message))]
     Unauthorized { status: u16, message: String },
-    #[error("SEI is rate limiting this key; gave up after {attempts} attempt(s){}", http::reset_note(*.reset_in))]
+    #[error("SEI is rate limiting this key; {}{}", http::attempts_note(*.attempts), http::reset_note(*.reset_in))]
     RateLimited {
         attempts: u32,
         /// How long SEI asked to wait, when it said.
@@ -335,7 +335,7 @@ pub enum SeiError {
         attempts: u32,
     },
     #[error("cannot reach SEI: {0}")]
-    Transport(#[from] TransportError),
+    Transport(TransportError),
     #[error("SEI sent a response this provider cannot read: {0}")]
     Decode(String),
     #[error("SEI could not delete integration {id}: {message}")]
@@ -930,6 +930,20 @@ fn preflight_checks(body: &str) -> Vec<PreflightCheck> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A transport failure as this client's error; a window closed by an
+/// earlier 429 of the same credential reads as that rate limit.
+impl From<TransportError> for SeiError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::RateLimited { reset_in } => SeiError::RateLimited {
+                attempts: 0,
+                reset_in: Some(reset_in),
+            },
+            other => SeiError::Transport(other),
+        }
+    }
 }
 
 #[cfg(test)]

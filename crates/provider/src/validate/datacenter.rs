@@ -349,8 +349,9 @@ impl ServerValidator {
                 subject: Subject::Secret,
                 summary: format!("Could not check the Bitbucket Data Center credential for {who}: rate limited."),
                 detail: format!(
-                    "Bitbucket Data Center answered 429 Too Many Requests ({attempts} attempt(s)){}. This does not mean the credential is invalid; SEI's own preflight checks it again at create.",
-                    crate::clients::http::reset_note(*reset_in)
+                    "Bitbucket Data Center answered 429 Too Many Requests ({}){}. This does not mean the credential is invalid; SEI's own preflight checks it again at create.",
+                    crate::clients::http::attempts_note(*attempts),
+                crate::clients::http::reset_note(*reset_in)
                 ),
             },
             DataCenterError::Transport(_) | DataCenterError::Server { .. } | DataCenterError::Decode(_) | DataCenterError::NotFound { .. } => {

@@ -426,7 +426,8 @@ fn could_not_check(check: &CredentialCheck, e: &BitbucketError) -> Option<Proble
             subject: Subject::Secret,
             summary: format!("Could not check the credential for {who}: rate limited."),
             detail: format!(
-                "Bitbucket answered 429 Too Many Requests ({attempts} attempt(s)){}. This does not mean the credential is invalid; SEI's own preflight checks it again at create. Bitbucket allows 1000 requests per hour per account.",
+                "Bitbucket answered 429 Too Many Requests ({}){}. This does not mean the credential is invalid; SEI's own preflight checks it again at create. Bitbucket allows 1000 requests per hour per account.",
+                crate::clients::http::attempts_note(*attempts),
                 crate::clients::http::reset_note(*reset_in)
             ),
         }),
