@@ -324,6 +324,8 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/latency", get(get_latency).put(set_latency))
         .route("/principals/{name}/revoke", post(revoke))
         .route("/principals/{name}/restore", post(restore))
+        .route("/principals/{name}/tokens", post(add_token))
+        .route("/principals/{name}/tokens/revoke", post(revoke_token))
         .route("/principals/{name}/restrict", post(restrict))
         .route("/principals/{name}/unrestrict", post(unrestrict))
         .route("/principals/{name}/scopes", put(set_scopes))
@@ -453,6 +455,41 @@ async fn restore(
     known_principal(&sb, &name)?;
     saved(sb.change(|w| w.revoked.remove(&name)))?;
     Ok(Json(json!({"restored": name})))
+}
+
+#[derive(Deserialize)]
+struct NewToken {
+    secret: String,
+}
+
+/// Another valid token for the principal: both work until one is revoked.
+async fn add_token(
+    State(sb): State<Arc<Sandbox>>,
+    Path(name): Path<String>,
+    req: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_principal(&sb, &name)?;
+    let token: NewToken = control_body(req, "token").await?;
+    if token.secret.is_empty() {
+        return Err(control_error(StatusCode::BAD_REQUEST, "secret must not be empty"));
+    }
+    saved(sb.change(|w| w.extra_tokens.entry(name.clone()).or_default().push(token.secret)))?;
+    Ok(Json(json!({"principal": name, "tokens": "added"})))
+}
+
+/// Revokes one token of the principal (the seeded one or an added one);
+/// its other tokens keep working.
+async fn revoke_token(
+    State(sb): State<Arc<Sandbox>>,
+    Path(name): Path<String>,
+    req: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    known_principal(&sb, &name)?;
+    let token: NewToken = control_body(req, "token").await?;
+    saved(sb.change(|w| {
+        w.revoked_tokens.insert(token.secret);
+    }))?;
+    Ok(Json(json!({"principal": name, "tokens": "revoked"})))
 }
 
 /// The principal's calls now come from an address an IP allowlist refuses.

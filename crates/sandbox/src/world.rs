@@ -15,6 +15,13 @@ pub struct World {
     pub integrations: BTreeMap<u64, StoredIntegration>,
     /// Principal names whose credentials Bitbucket now refuses.
     pub revoked: BTreeSet<String>,
+    /// Principal name → further valid secrets (API tokens), as an account
+    /// holds several tokens while one is rotated out.
+    #[serde(default)]
+    pub extra_tokens: BTreeMap<String, Vec<String>>,
+    /// Single API tokens revoked while the account's others still work.
+    #[serde(default)]
+    pub revoked_tokens: BTreeSet<String>,
     /// Principal name → scopes that replace the seeded ones.
     pub scope_overrides: BTreeMap<String, Vec<String>>,
     pub oauth_codes: BTreeMap<String, OAuthGrant>,

@@ -15,6 +15,7 @@ use tfplugin::schema::validators::{EachString, Invalid, NoControlChars, OneOf, S
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
+use super::rotation::{self, WriteOnly};
 use super::{as_warnings, known_secret, now_rfc3339, report_diagnostics, sorted_set};
 use crate::secret::Secret;
 use crate::services::{Ctx, Services};
@@ -121,6 +122,18 @@ impl CredentialModel {
             sorted_set(&self.workspaces),
             sorted_set(&self.required_scopes),
         )
+    }
+
+    /// The write-only secret, for rotation detection.
+    fn write_only_secret(&self) -> Vec<WriteOnly<'_>> {
+        if self.password_wo.is_null() {
+            return Vec::new();
+        }
+        vec![WriteOnly {
+            path: AttributePath::attr("password_wo"),
+            slot: "password_wo".into(),
+            secret: self.password_wo.known(),
+        }]
     }
 
     fn credential_id(&self) -> Val<String> {
@@ -319,10 +332,21 @@ impl Resource<Services> for BitbucketCredentialResource {
 
     async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan<CredentialModel>) {
         plan.planned.id = plan.config.credential_id();
-        let inputs_changed = plan
-            .prior
-            .as_ref()
-            .is_none_or(|prior| prior.inputs() != plan.planned.inputs());
+        let rotated = !rotation::changed_since_sent(
+            ctx,
+            &mut plan.private,
+            &plan.config.write_only_secret(),
+            ("checked", "checked again"),
+            &mut plan.diags,
+        )
+        .await
+        .is_empty();
+        rotation::mark_sends(&mut plan.private, true);
+        let inputs_changed = rotated
+            || plan
+                .prior
+                .as_ref()
+                .is_none_or(|prior| prior.inputs() != plan.planned.inputs());
         let report = match plan.config.check() {
             Some((check, path)) if ctx.services.config.validate_credentials => {
                 let report = ctx.services.validator.check(&check, &ctx.cancel).await;
@@ -386,6 +410,10 @@ impl Resource<Services> for BitbucketCredentialResource {
         diags: &mut Diagnostics,
     ) -> Option<CredentialModel> {
         self.apply_check(ctx, planned, &config, diags).await
+    }
+
+    async fn applied_private(&self, ctx: &Ctx, config: &CredentialModel, private: Vec<u8>, succeeded: bool) -> Vec<u8> {
+        rotation::remember_sent(ctx, private, &config.write_only_secret(), succeeded).await
     }
 
     async fn delete(&self, _ctx: &Ctx, _state: CredentialModel, _diags: &mut Diagnostics) {

@@ -388,6 +388,7 @@ mod tests {
                 credentials_version: version.map(Number::from_i64).into(),
                 skip_preflight: Val::Known(false),
                 start_ingestion: Val::Known(true),
+                credentials_sent_at: Val::Null,
             },
             oauth_code_wo: Val::Null,
         }

@@ -20,8 +20,9 @@ use tfplugin::schema::validators::{EachString, NoControlChars, NoSurroundingSpac
 use tfplugin::schema::{Attribute, Block, IdentitySchema, PlanModifier, Schema};
 use tfplugin::{Model, Val};
 
-use super::as_warnings;
 use super::lifecycle::{self, Kind, Refreshed};
+use super::rotation::{self, WriteOnly};
+use super::{as_warnings, now_rfc3339};
 use crate::clients::sei::{CreateOptions, Credentials, Integration, IntegrationRequest, IntegrationSpec};
 use crate::integration::IntegrationRecord;
 use crate::secret::Secret;
@@ -43,6 +44,8 @@ pub struct IntegrationSettings {
     pub credentials_version: Val<Number>,
     pub skip_preflight: Val<bool>,
     pub start_ingestion: Val<bool>,
+    /// When this provider last sent credentials to SEI (RFC 3339).
+    pub credentials_sent_at: Val<String>,
 }
 
 impl IntegrationSettings {
@@ -54,6 +57,7 @@ impl IntegrationSettings {
             credentials_version: Val::Null,
             skip_preflight: Val::Known(false),
             start_ingestion: Val::Known(true),
+            credentials_sent_at: Val::Null,
         }
     }
 
@@ -68,7 +72,24 @@ impl IntegrationSettings {
             credentials_version: self.credentials_version.clone(),
             skip_preflight: Val::Known(self.skip_preflight.known_or(false).unwrap_or(false)),
             start_ingestion: Val::Known(self.start_ingestion.known_or(true).unwrap_or(true)),
+            credentials_sent_at: self.credentials_sent_at.clone(),
         }
+    }
+
+    /// The configured write-only secrets, remembered by username: blocks
+    /// may be reordered without anything being rotated.
+    pub(crate) fn write_only_secrets(&self) -> Vec<WriteOnly<'_>> {
+        self.credential
+            .items()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.password_wo.is_null())
+            .map(|(i, c)| WriteOnly {
+                path: AttributePath::attr("credential").push_index(i).push_attr("password_wo"),
+                slot: c.username.known().cloned().unwrap_or_default(),
+                secret: c.password_wo.known(),
+            })
+            .collect()
     }
 
     /// (username, stored password) of each block: what state remembers of
@@ -146,6 +167,7 @@ pub fn common_attributes(block: Block, docs: &CommonDocs) -> Block {
         .attr(Attribute::optional("credentials_version", Type::Number).validate(WholeNumber).describe(docs.credentials_version))
         .attr(Attribute::optional_computed("satellite", Type::Bool).modify(PlanModifier::Default(Value::Bool(false))).describe(format!("{} Default: `false`.", docs.satellite)))
         .attr(Attribute::computed("authentication", Type::String).describe(docs.authentication))
+        .attr(Attribute::computed("credentials_sent_at", Type::String).describe("When this provider last sent credentials to SEI (RFC 3339); null after an import until it sends some. A plan that sends credentials shows it as known after apply, which is how a rotated `password_wo` shows in a plan."))
 }
 
 /// A `credential` block's attributes, described for the kind: who signs in
@@ -176,6 +198,10 @@ macro_rules! record_and_settings {
         fn settings(m: &Self::Model) -> &crate::resources::IntegrationSettings {
             &m.settings
         }
+
+        fn settings_mut(m: &mut Self::Model) -> &mut crate::resources::IntegrationSettings {
+            &mut m.settings
+        }
     };
 }
 pub(crate) use record_and_settings;
@@ -192,6 +218,7 @@ pub trait IntegrationKind: Send + Sync + 'static {
     fn record(m: &Self::Model) -> &IntegrationRecord;
     fn record_mut(m: &mut Self::Model) -> &mut IntegrationRecord;
     fn settings(m: &Self::Model) -> &IntegrationSettings;
+    fn settings_mut(m: &mut Self::Model) -> &mut IntegrationSettings;
 
     /// The model of SEI's record `rec`, with `record` already mapped, the
     /// `settings` state keeps, and the kind's own fields from `rec` and
@@ -297,10 +324,21 @@ impl<K: IntegrationKind> Resource<Services> for IntegrationResource<K> {
 
     async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan<K::Model>) {
         let checked = K::plan(ctx, plan).await;
-        let sends_credentials = plan
-            .prior
-            .as_ref()
-            .is_none_or(|prior| K::must_resend(prior, &plan.planned));
+        let rotated = !rotation::changed_since_sent(
+            ctx,
+            &mut plan.private,
+            &K::settings(&plan.config).write_only_secrets(),
+            ("sent to SEI", "sent"),
+            &mut plan.diags,
+        )
+        .await
+        .is_empty();
+        let sends_credentials = rotated
+            || plan
+                .prior
+                .as_ref()
+                .is_none_or(|prior| K::must_resend(prior, &plan.planned));
+        rotation::mark_sends(&mut plan.private, sends_credentials);
         plan.diags.extend(if sends_credentials {
             checked
         } else {
@@ -317,6 +355,11 @@ impl<K: IntegrationKind> Resource<Services> for IntegrationResource<K> {
         .await;
         let authentication = K::authentication_for(&plan.config);
         let Some(prior) = &plan.prior else {
+            K::settings_mut(&mut plan.planned).credentials_sent_at = if K::credentials(&plan.config).is_some() {
+                Val::Unknown
+            } else {
+                Val::Null
+            };
             let planned = K::record_mut(&mut plan.planned);
             planned.description = K::record(&plan.config).description.clone();
             planned.authentication = authentication;
@@ -327,8 +370,11 @@ impl<K: IntegrationKind> Resource<Services> for IntegrationResource<K> {
             K::record(&plan.config).description.as_deref(),
             &mut plan.diags,
         );
-        let resend = K::must_resend(prior, &plan.planned);
+        let resend = rotated || K::must_resend(prior, &plan.planned);
         let changed = remote_changed::<K>(prior, &plan.planned);
+        if resend {
+            K::settings_mut(&mut plan.planned).credentials_sent_at = Val::Unknown;
+        }
         let planned = K::record_mut(&mut plan.planned);
         if changed || resend {
             planned.updated_at = Val::Unknown;
@@ -353,9 +399,14 @@ impl<K: IntegrationKind> Resource<Services> for IntegrationResource<K> {
             skip_preflight: settings.skip_preflight == Val::Known(true),
             start_ingestion: settings.start_ingestion != Val::Known(false),
         };
-        let body = IntegrationRequest::create(&spec, K::credentials(&config).as_ref(), options);
+        let credentials = K::credentials(&config);
+        let body = IntegrationRequest::create(&spec, credentials.as_ref(), options);
         let rec = lifecycle::create(ctx, &body, diags).await?;
-        let state = K::completed(ctx, planned).await;
+        let mut state = K::completed(ctx, planned).await;
+        K::settings_mut(&mut state).credentials_sent_at = match credentials {
+            Some(_) => Val::Known(now_rfc3339()),
+            None => Val::Null,
+        };
         Some(K::with_record(&state, &rec))
     }
 
@@ -368,7 +419,9 @@ impl<K: IntegrationKind> Resource<Services> for IntegrationResource<K> {
         diags: &mut Diagnostics,
     ) -> Option<K::Model> {
         let id = K::record(&prior).id().map_err(|e| diags.extend(e)).ok()?.to_string();
-        let resend = K::must_resend(&prior, &planned);
+        // The plan leaves `credentials_sent_at` unknown exactly when it
+        // sends credentials, a rotated `password_wo` included.
+        let resend = K::must_resend(&prior, &planned) || K::settings(&planned).credentials_sent_at.is_unknown();
         let changed = remote_changed::<K>(&prior, &planned) || resend;
         let resume = resumes_ingestion(K::settings(&prior), K::settings(&planned));
         let body = |current: &Integration| -> Result<Option<IntegrationRequest>, Diagnostics> {
@@ -385,8 +438,18 @@ impl<K: IntegrationKind> Resource<Services> for IntegrationResource<K> {
             )))
         };
         let rec = lifecycle::update(ctx, &id, body, diags).await?;
-        let state = K::completed(ctx, planned).await;
+        let mut state = K::completed(ctx, planned).await;
+        let sent_at = &mut K::settings_mut(&mut state).credentials_sent_at;
+        if resend && K::credentials(&config).is_some() {
+            *sent_at = Val::Known(now_rfc3339());
+        } else if sent_at.is_unknown() {
+            *sent_at = K::settings(&prior).credentials_sent_at.clone();
+        }
         Some(K::with_record(&state, &rec))
+    }
+
+    async fn applied_private(&self, ctx: &Ctx, config: &K::Model, private: Vec<u8>, succeeded: bool) -> Vec<u8> {
+        rotation::remember_sent(ctx, private, &K::settings(config).write_only_secrets(), succeeded).await
     }
 
     async fn delete(&self, ctx: &Ctx, state: K::Model, diags: &mut Diagnostics) {

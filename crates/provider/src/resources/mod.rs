@@ -6,6 +6,7 @@ mod bitbucket_integration;
 mod bitbucket_server_integration;
 mod integration_resource;
 mod lifecycle;
+mod rotation;
 
 use std::sync::Arc;
 

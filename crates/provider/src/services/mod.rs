@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod errors;
+pub mod fingerprint;
 
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ pub struct Services {
     pub datacenter: ServerValidator,
     /// Names planned by this process, and who holds them in SEI.
     pub names: crate::names::NameIndex,
+    /// Fingerprints of write-only secrets, keyed with the SEI key.
+    pub fingerprints: fingerprint::Fingerprinter,
     /// The outcome of the SEI connection check, once it is not transient.
     sei_checked: tokio::sync::Mutex<Option<Result<(), SeiError>>>,
 }
@@ -64,7 +67,9 @@ impl Services {
         let datacenter = ServerValidator::new(DataCenterClient::new(policy)?);
         let validator = CredentialValidator::new(bitbucket.clone());
         let records = RecordReader::new(sei.clone());
+        let fingerprints = fingerprint::Fingerprinter::new(config.api_key.clone());
         Ok(Arc::new(Services {
+            fingerprints,
             config,
             records,
             names: crate::names::NameIndex::new(),

@@ -68,6 +68,21 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
 
     async fn delete(&self, ctx: &Ctx<S>, state: Self::Model, diags: &mut Diagnostics);
 
+    /// The private data to keep after a create or update: `private` is the
+    /// plan's, `succeeded` whether the resource returned a new state.
+    /// Terraform sends apply only the planned private data and stores what
+    /// apply answers, so this is where a resource records what the apply
+    /// did (for example which secrets it sent).
+    async fn applied_private(
+        &self,
+        _ctx: &Ctx<S>,
+        _config: &Self::Model,
+        private: Vec<u8>,
+        _succeeded: bool,
+    ) -> Vec<u8> {
+        private
+    }
+
     async fn import(&self, _ctx: &Ctx<S>, _id: &str, diags: &mut Diagnostics) -> Option<Self::Model> {
         diags.push(Diagnostic::error(
             "Import not supported",
@@ -301,7 +316,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
         prior: Value,
         planned: Value,
         config: Value,
-        private: Vec<u8>,
+        mut private: Vec<u8>,
     ) -> ApplyResponse {
         let schema = &self.schema;
         let ty = schema.value_type();
@@ -320,18 +335,28 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
                 create = prior_model.is_none(),
                 "calling the resource's create or update"
             );
-            match prior_model {
-                None => Ok(self
-                    .inner
-                    .create(ctx, planned_model, config_model, &mut diags)
-                    .await
-                    .map_or(Value::Null, |m| model::encode(&m, &ty))),
-                Some(prior_model) => Ok(self
-                    .inner
-                    .update(ctx, prior_model, planned_model, config_model, &mut diags)
-                    .await
-                    .map_or_else(|| prior.clone(), |m| model::encode(&m, &ty))),
-            }
+            let outcome = match prior_model {
+                None => {
+                    self.inner
+                        .create(ctx, planned_model, config_model.clone(), &mut diags)
+                        .await
+                }
+                Some(prior_model) => {
+                    self.inner
+                        .update(ctx, prior_model, planned_model, config_model.clone(), &mut diags)
+                        .await
+                }
+            };
+            let planned_private = std::mem::take(&mut private);
+            private = self
+                .inner
+                .applied_private(ctx, &config_model, planned_private, outcome.is_some())
+                .await;
+            Ok(match outcome {
+                Some(m) => model::encode(&m, &ty),
+                None if prior.is_null() => Value::Null,
+                None => prior.clone(),
+            })
         }
         .await;
         let new_state = match outcome {
