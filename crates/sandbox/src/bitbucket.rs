@@ -112,9 +112,11 @@ impl Accounts<'_> {
                     .iter()
                     .find(|p| p.kind == PrincipalKind::ApiToken && p.email.as_deref() == Some(user.as_str()))
                 {
-                    let extra = self
-                        .0
-                        .read_world(|w| w.extra_tokens.get(&p.principal_name()).is_some_and(|t| t.contains(secret)));
+                    let extra = self.0.read_world(|w| {
+                        w.extra_tokens
+                            .get(&p.principal_name())
+                            .is_some_and(|t| t.contains(secret))
+                    });
                     if p.secret != *secret && !extra {
                         return Err(failure("Invalid credentials.", true));
                     }
@@ -566,6 +568,20 @@ fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(rand::random::<[u8; 20]>()))
 }
 
+/// OAuth access and refresh tokens are over 2,500 characters since
+/// 2026-05-04: a client that bounds them tighter breaks.
+fn long_token(prefix: &str) -> String {
+    let mut t = String::from(prefix);
+    for _ in 0..33 {
+        t.push_str(&hex::encode(rand::random::<[u8; 40]>()));
+    }
+    t
+}
+
+/// How long a rotated-out refresh token keeps working after its first
+/// use: about ten minutes at Bitbucket.
+pub const REFRESH_GRACE_SECS: i64 = 600;
+
 /// Auto-approves for the consumer's seeded user and redirects with a
 /// single-use code, as a user clicking "Grant access" would.
 async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<String, String>>) -> Response {
@@ -596,6 +612,7 @@ async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<Stri
     let grant = OAuthGrant {
         client_id: client_id.clone(),
         user: Some(user),
+        first_used_at: None,
     };
     let saved = sb.change(|w| {
         w.oauth_codes.insert(code.clone(), grant);
@@ -618,15 +635,13 @@ async fn authorize(State(sb): State<Arc<Sandbox>>, Query(q): Query<BTreeMap<Stri
     (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 
-fn issue_token(
-    sb: &Sandbox,
-    client_id: &str,
-    user: Option<String>,
-    grant_type: &str,
-    refresh: Option<String>,
-) -> Result<Value, SandboxError> {
-    let access = random_token("bbat_");
-    let refresh = refresh.unwrap_or_else(|| random_token("bbrt_"));
+/// Issues an access token, and a new refresh token except for client
+/// credentials (Bitbucket since 2026-05-04: refresh tokens rotate, and a
+/// client-credentials grant gets none). The answer names the granted
+/// scopes `scope`, as it has since then.
+fn issue_token(sb: &Sandbox, client_id: &str, user: Option<String>, grant_type: &str) -> Result<Value, SandboxError> {
+    let access = long_token("bbat_");
+    let refresh = (grant_type != "client_credentials").then(|| long_token("bbrt_"));
     let scopes = sb
         .accounts()
         .principal(client_id)
@@ -642,18 +657,43 @@ fn issue_token(
                 expires_at,
             },
         );
-        w.refresh_tokens.insert(
-            refresh.clone(),
-            OAuthGrant {
-                client_id: client_id.to_string(),
-                user,
-            },
-        );
+        if let Some(refresh) = &refresh {
+            w.refresh_tokens.insert(
+                refresh.clone(),
+                OAuthGrant {
+                    client_id: client_id.to_string(),
+                    user,
+                    first_used_at: None,
+                },
+            );
+        }
     })?;
-    Ok(
-        json!({"access_token": access, "scopes": scopes.join(" "), "expires_in": TOKEN_LIFETIME_SECS,
-              "token_type": "bearer", "state": grant_type, "refresh_token": refresh}),
-    )
+    let mut body = json!({"access_token": access, "scope": scopes.join(" "), "expires_in": TOKEN_LIFETIME_SECS,
+              "token_type": "bearer", "state": grant_type});
+    if let Some(refresh) = refresh {
+        body["refresh_token"] = Value::String(refresh);
+    }
+    Ok(body)
+}
+
+/// Uses a refresh token: the first use starts its grace period, after
+/// which it is dead; every use gets a new one.
+fn use_refresh_token(sb: &Sandbox, client_id: &str, refresh: &str) -> Result<Option<OAuthGrant>, SandboxError> {
+    let now = chrono::Utc::now().timestamp();
+    sb.change(|w| {
+        let grace = w.refresh_grace_secs.unwrap_or(REFRESH_GRACE_SECS);
+        match w.refresh_tokens.get_mut(refresh) {
+            Some(g) if g.client_id == client_id => match g.first_used_at {
+                Some(first) if now - first >= grace => None,
+                Some(_) => Some(g.clone()),
+                None => {
+                    g.first_used_at = Some(now);
+                    Some(g.clone())
+                }
+            },
+            _ => None,
+        }
+    })
 }
 
 async fn access_token(State(sb): State<Arc<Sandbox>>, req: Request) -> Response {
@@ -709,7 +749,7 @@ fn grant(
     let invalid_grant = |why: &str| oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why);
     let grant_type = field("grant_type").unwrap_or_default();
     let issued = match grant_type.as_str() {
-        "client_credentials" => issue_token(sb, client_id, consumer.user.clone(), "client_credentials", None),
+        "client_credentials" => issue_token(sb, client_id, consumer.user.clone(), "client_credentials"),
         "authorization_code" => {
             let code = field("code").unwrap_or_default();
             let grant = sb.mutate(
@@ -724,7 +764,7 @@ fn grant(
                     "The authorization code is invalid or has already been used.",
                 ));
             };
-            issue_token(sb, client_id, g.user, "authorization_code", None)
+            issue_token(sb, client_id, g.user, "authorization_code")
         }
         "refresh_token" => {
             let Some(refresh) = field("refresh_token").filter(|r| !r.is_empty()) else {
@@ -734,11 +774,10 @@ fn grant(
                     "Bad request. Missing refresh token.",
                 ));
             };
-            match sb.read_world(|w| w.refresh_tokens.get(&refresh).cloned()) {
-                Some(g) if g.client_id == client_id => {
-                    issue_token(sb, client_id, g.user, "refresh_token", Some(refresh))
-                }
-                _ => return Err(invalid_grant("Invalid refresh_token.")),
+            match use_refresh_token(sb, client_id, &refresh) {
+                Ok(Some(g)) => issue_token(sb, client_id, g.user, "refresh_token"),
+                Ok(None) => return Err(invalid_grant("Invalid refresh_token.")),
+                Err(e) => Err(e),
             }
         }
         "password" => {

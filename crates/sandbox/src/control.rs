@@ -320,6 +320,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/counters", get(get_counters).delete(reset_counters))
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/rate-limit", put(set_rate_limit))
+        .route("/oauth", put(set_oauth))
         .route("/datacenter/rate-limit", put(set_dc_rate_limit))
         .route("/latency", get(get_latency).put(set_latency))
         .route("/principals/{name}/revoke", post(revoke))
@@ -399,6 +400,25 @@ async fn set_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<
     Ok(Json(
         json!({"per_hour": limit.per_hour, "retry_after": limit.retry_after, "reset": limit.reset}),
     ))
+}
+
+#[derive(Deserialize)]
+struct OAuthSettings {
+    refresh_grace_secs: i64,
+}
+
+/// How long a used refresh token keeps working (Bitbucket: ten minutes),
+/// so a test can see a rotated-out token die.
+async fn set_oauth(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
+    let settings: OAuthSettings = control_body(req, "oauth settings").await?;
+    if settings.refresh_grace_secs < 0 {
+        return Err(control_error(
+            StatusCode::BAD_REQUEST,
+            "refresh_grace_secs must not be negative",
+        ));
+    }
+    saved(sb.change(|w| w.refresh_grace_secs = Some(settings.refresh_grace_secs)))?;
+    Ok(Json(json!({"refresh_grace_secs": settings.refresh_grace_secs})))
 }
 
 async fn set_dc_rate_limit(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<TokenBucketSeed>, ApiError> {

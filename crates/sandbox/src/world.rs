@@ -22,6 +22,10 @@ pub struct World {
     /// Single API tokens revoked while the account's others still work.
     #[serde(default)]
     pub revoked_tokens: BTreeSet<String>,
+    /// Seconds a used refresh token keeps working; Bitbucket's ten minutes
+    /// when unset.
+    #[serde(default)]
+    pub refresh_grace_secs: Option<i64>,
     /// Principal name → scopes that replace the seeded ones.
     pub scope_overrides: BTreeMap<String, Vec<String>>,
     pub oauth_codes: BTreeMap<String, OAuthGrant>,
@@ -35,6 +39,10 @@ pub struct OAuthGrant {
     /// The principal the token acts as; the consumer's own user for
     /// client credentials.
     pub user: Option<String>,
+    /// Refresh tokens only: when it was first used, which starts the grace
+    /// period after which a rotated-out token is dead.
+    #[serde(default)]
+    pub first_used_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -19,8 +19,8 @@ use url::Url;
 use super::http::{self, HttpPolicy, TransportError};
 use crate::secret::Secret;
 
-/// Bitbucket names the granted scopes `scopes` (space-separated), not the
-/// standard `scope`.
+/// Bitbucket named the granted scopes `scopes` (space-separated) until
+/// 2026-05-04 and `scope`, the standard name, since; both are read.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BitbucketTokenFields {
     #[serde(default)]

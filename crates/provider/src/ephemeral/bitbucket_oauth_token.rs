@@ -21,6 +21,7 @@ pub struct OAuthTokenModel {
     pub client_secret: Val<Secret>,
     pub grant_type: Val<String>,
     pub refresh_token: Val<Secret>,
+    pub new_refresh_token: Val<Secret>,
     pub access_token: Val<Secret>,
     pub token_type: Val<String>,
     pub scopes: Val<Vec<String>>,
@@ -32,10 +33,11 @@ pub fn schema() -> Schema {
         .attr(Attribute::required("client_id", Type::String).describe("The OAuth consumer's key."))
         .attr(Attribute::required("client_secret", Type::String).sensitive().describe("The OAuth consumer's secret."))
         .attr(Attribute::optional("grant_type", Type::String).validate(OneOf(&["client_credentials", "refresh_token"])).describe("`client_credentials` (default) or `refresh_token`."))
-        .attr(Attribute::optional_computed("refresh_token", Type::String).sensitive().describe("Input: the refresh token for `grant_type = \"refresh_token\"`. Result: the refresh token Bitbucket returned, when none was given."))
+        .attr(Attribute::optional_computed("refresh_token", Type::String).sensitive().describe("Input: the refresh token for `grant_type = \"refresh_token\"`. Bitbucket rotates refresh tokens: this one stops working about ten minutes after its first use, so store `new_refresh_token` for the next run."))
+        .attr(Attribute::computed("new_refresh_token", Type::String).sensitive().describe("The new refresh token Bitbucket returned with this token (every refresh answers a new one since 2026-05-04); null for client credentials, which get none. Store it where the next run reads its `refresh_token` from, within minutes: the one used here dies about ten minutes after its first use."))
         .attr(Attribute::computed("access_token", Type::String).sensitive().describe("The access token."))
         .attr(Attribute::computed("token_type", Type::String).describe("Always `bearer`."))
-        .attr(Attribute::computed("scopes", Type::list(Type::String)).describe("Scopes Bitbucket granted."))
+        .attr(Attribute::computed("scopes", Type::list(Type::String)).describe("Scopes Bitbucket granted (its `scope` field, or `scopes` as it was named before 2026-05-04)."))
         .attr(Attribute::computed("expires_at", Type::String).describe("RFC 3339 expiry time (two hours after issue)."));
     Schema::new(0, block)
 }
@@ -79,8 +81,13 @@ impl EphemeralResource<Services> for BitbucketOAuthTokenEphemeral {
                 return None;
             }
         };
+        // Refresh tokens rotate (Bitbucket, since 2026-05-04): the answer's
+        // new one is the only one that keeps working. Terraform refuses a
+        // result that differs from a configured value, so it has its own
+        // attribute. Client credentials get none.
+        let new_refresh_token: Val<Secret> = t.refresh_token.clone().into();
         let refresh_token = if config.refresh_token.is_null() {
-            t.refresh_token.clone().into()
+            new_refresh_token.clone()
         } else {
             config.refresh_token.clone()
         };
@@ -94,6 +101,7 @@ impl EphemeralResource<Services> for BitbucketOAuthTokenEphemeral {
                     .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
                     .into(),
                 refresh_token,
+                new_refresh_token,
                 ..config
             },
             private: None,

@@ -499,3 +499,72 @@ resource "sei_bitbucket_integration" "x" {
     assert_eq!(diag_line(deprecated[0]), line_of(&tf, "password = \"ATATT-stored\""));
     assert!(diag_text(deprecated[0]).contains("password_wo"), "{report}");
 }
+
+/// A refresh token from the sandbox's authorization-code grant, as a user
+/// who authorised the consumer in a browser holds one.
+fn authorised_refresh_token(tf: &Tf) -> String {
+    let oauth = tf.sandbox.bitbucket_oauth();
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{oauth}/authorize?client_id=tf-consumer&response_type=code"))
+        .send()
+        .unwrap();
+    let location = url::Url::parse(r.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.to_string();
+    let v: serde_json::Value = client
+        .post(format!("{oauth}/access_token"))
+        .basic_auth("tf-consumer", Some("sandbox-tf-consumer-secret"))
+        .form(&[("grant_type", "authorization_code"), ("code", code.as_str())])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    v["refresh_token"].as_str().unwrap().to_string()
+}
+
+/// OAuth as Bitbucket answers since 2026-05-04: the refresh grant returns
+/// a new refresh token (the old one dies minutes after use), tokens are
+/// over 2,500 characters, and the scopes come as `scope`.
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn the_ephemeral_token_returns_the_rotated_refresh_token_and_reads_scope() {
+    let mut tf = Tf::new();
+    let refresh = authorised_refresh_token(&tf);
+    tf.set_env("TF_VAR_refresh", &refresh);
+    tf.config(
+        r#"
+variable "refresh" {
+  type      = string
+  ephemeral = true
+}
+ephemeral "sei_bitbucket_oauth_token" "bb" {
+  client_id     = "tf-consumer"
+  client_secret = "sandbox-tf-consumer-secret"
+  grant_type    = "refresh_token"
+  refresh_token = var.refresh
+}
+resource "terraform_data" "probe" {
+  lifecycle {
+    precondition {
+      condition     = ephemeral.sei_bitbucket_oauth_token.bb.new_refresh_token != var.refresh && length(ephemeral.sei_bitbucket_oauth_token.bb.new_refresh_token) > 2500
+      error_message = "the result is not the rotated refresh token"
+    }
+    precondition {
+      condition     = length(ephemeral.sei_bitbucket_oauth_token.bb.access_token) > 2500
+      error_message = "the access token was cut"
+    }
+    precondition {
+      condition     = contains(ephemeral.sei_bitbucket_oauth_token.bb.scopes, "repository")
+      error_message = "scopes not read from `scope`"
+    }
+  }
+}
+"#,
+    );
+    let out = tf.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.all().contains("bbrt_"), "no refresh token in the output");
+}

@@ -485,7 +485,13 @@ async fn oauth_grants_and_single_use_codes() {
     assert_eq!(v["token_type"], "bearer");
     assert_eq!(v["state"], "client_credentials");
     let access = v["access_token"].as_str().unwrap().to_string();
-    let refresh = v["refresh_token"].as_str().unwrap().to_string();
+    assert!(access.len() > 2500, "tokens are over 2,500 characters since 2026-05-04");
+    assert!(v["scope"].as_str().unwrap().contains("repository"), "{v}");
+    assert!(v.get("scopes").is_none(), "the field is `scope` since 2026-05-04: {v}");
+    assert!(
+        v.get("refresh_token").is_none(),
+        "client credentials get no refresh token: {v}"
+    );
     let r = c
         .get(format!("{}/user", sb.bitbucket_api_url()))
         .bearer_auth(&access)
@@ -495,10 +501,6 @@ async fn oauth_grants_and_single_use_codes() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-credential-type"], "oauth");
 
-    let r = token(vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh)])
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
     let r = token(vec![("grant_type", "refresh_token".into())]).await.unwrap();
     assert_eq!(
         r.json::<Value>().await.unwrap()["error_description"],
@@ -524,7 +526,51 @@ async fn oauth_grants_and_single_use_codes() {
     .await
     .unwrap();
     assert_eq!(first.status(), StatusCode::OK);
-    assert_eq!(first.json::<Value>().await.unwrap()["state"], "authorization_code");
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["state"], "authorization_code");
+    // Refresh tokens rotate: each use answers a new one, and a used one
+    // dies after the grace period (set to one second here).
+    let refresh = first["refresh_token"].as_str().unwrap().to_string();
+    assert!(refresh.len() > 2500);
+    let r = c
+        .put(format!("{}/_sandbox/oauth", sb.base_url()))
+        .json(&json!({"refresh_grace_secs": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let refreshed: Value = token(vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh.clone()),
+    ])
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let next = refreshed["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(next, refresh, "a refresh answers a new refresh token");
+    let again = token(vec![
+        ("grant_type", "refresh_token".into()),
+        ("refresh_token", refresh.clone()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the old token works within the grace period"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let dead = token(vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh)])
+        .await
+        .unwrap();
+    assert_eq!(dead.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(dead.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let r = token(vec![("grant_type", "refresh_token".into()), ("refresh_token", next)])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the new one works");
     let second = token(vec![("grant_type", "authorization_code".into()), ("code", code)])
         .await
         .unwrap();
