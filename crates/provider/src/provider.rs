@@ -61,7 +61,7 @@ impl Provider for SeiProvider {
             bitbucket = %crate::clients::sei::redacted(&resolved.bitbucket_api_url),
             "configuring the sei provider"
         );
-        let warnings = crate::services::config::clear_text_warnings(&resolved);
+        let warnings = crate::services::config::configure_warnings(&resolved);
         let services =
             Services::new(resolved).map_err(|e| Diagnostic::error("Cannot set up the API clients", e.to_string()))?;
         Ok((services, warnings))

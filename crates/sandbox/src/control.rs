@@ -73,6 +73,10 @@ pub struct Fault {
     /// The body's content type; `text/html` when a body is given.
     #[serde(default)]
     pub content_type: Option<String>,
+    /// With a 3xx status: where the redirect points, as a load balancer
+    /// sends `http://` callers to `https://`.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 /// Round-trip time added before each request of a service is processed,
@@ -281,6 +285,10 @@ pub async fn observe(State(sb): State<Arc<Sandbox>>, req: Request, next: Next) -
 fn fault_response(fault: &Fault, path: &str) -> Response {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = match (Service::of(path), status.as_u16()) {
+        (_, 300..=399) => {
+            let location = fault.location.clone().unwrap_or_default();
+            (status, [(header::LOCATION, location)], "").into_response()
+        }
         _ if fault.body.is_some() => {
             let content_type = fault.content_type.clone().unwrap_or_else(|| "text/html".to_string());
             (
@@ -359,10 +367,11 @@ async fn control_body<T: serde::de::DeserializeOwned>(req: Request, what: &str) 
 
 async fn add_fault(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Response, ApiError> {
     let mut fault: Fault = control_body(req, "fault").await?;
-    if fault.connection.is_none() && !(400..=599).contains(&fault.status) {
+    let redirect = (300..=399).contains(&fault.status) && fault.location.is_some();
+    if fault.connection.is_none() && !redirect && !(400..=599).contains(&fault.status) {
         return Err(control_error(
             StatusCode::BAD_REQUEST,
-            "status must be from 400 to 599 (or give connection: reset | close)",
+            "status must be from 400 to 599, or 300 to 399 with a location (or give connection: reset | close)",
         ));
     }
     let id = sb.control(|c| {

@@ -328,6 +328,8 @@ pub enum SeiError {
     },
     #[error("SEI rejected the request (HTTP {status}): {message}")]
     BadRequest { status: u16, message: String },
+    #[error("SEI answered {status} with a redirect. The provider follows no redirect, because it would carry the API key to another address: the endpoint is most likely http:// where SEI serves https://, or lacks its path. Set `endpoint` (SEI_ENDPOINT) to the address it redirects to, such as https://app.harness.io/gateway/sei/api")]
+    Redirected { status: u16 },
     #[error("SEI failed (HTTP {status}) after {attempts} attempt(s): {message}")]
     Server {
         status: u16,
@@ -848,6 +850,7 @@ fn check_status(
     let message = error_message(body, status);
     let code = status.as_u16();
     Err(match code {
+        300..=399 => SeiError::Redirected { status: code },
         401 | 403 => SeiError::Unauthorized { status: code, message },
         429 => SeiError::RateLimited { attempts, reset_in },
         400 if message == "preflight_check_failed" => SeiError::PreflightFailed {

@@ -47,7 +47,12 @@ impl DataSource<Services> for BitbucketIntegrationDataSource {
                 SeiError::NotFound { .. } => Ok(None),
                 e => Err(e),
             }),
-            (None, Some(name)) => sei.find_by_name(name, Some(&application), &ctx.cancel).await,
+            // SEI's list filters by application; a record of the other one
+            // by this name is found without the filter and explained below.
+            (None, Some(name)) => match sei.find_by_name(name, Some(&application), &ctx.cancel).await {
+                Ok(None) => sei.find_by_name(name, None, &ctx.cancel).await,
+                other => other,
+            },
             _ => Ok(None),
         };
         let (path, what) = match (config.record.id.known(), config.record.name.known()) {
@@ -65,7 +70,7 @@ impl DataSource<Services> for BitbucketIntegrationDataSource {
                 diags.push(
                     Diagnostic::error(
                         "Integration of another application",
-                        format!("SEI's integration {what} has application {other:?}, and this lookup reads {application:?}: set application = {other:?}."),
+                        format!("SEI's integration {what} (id {}) has application {other:?}, and this lookup reads {application:?}{}: set application = {other:?}.", rec.id, if config.application.is_null() { ", the default" } else { "" }),
                     )
                     .at(AttributePath::attr("application")),
                 );

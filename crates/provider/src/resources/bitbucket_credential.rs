@@ -168,6 +168,11 @@ impl CredentialModel {
     }
 }
 
+/// What identifies a problem already said about a credential.
+fn said_key(username: &str, p: &crate::validate::Problem) -> String {
+    format!("credential\u{0}{username}\u{0}{}\u{0}{}", p.summary, p.detail)
+}
+
 fn check_diagnostics(report: &CredentialReport, secret_path: &AttributePath) -> Diagnostics {
     let ws = AttributePath::attr("workspaces");
     report_diagnostics(report, secret_path, &ws, &ws)
@@ -309,6 +314,8 @@ impl Resource<Services> for BitbucketCredentialResource {
                 );
             }
         }
+        super::refuse_empty_secret(&config.password, AttributePath::attr("password"), diags);
+        super::refuse_empty_secret(&config.password_wo, AttributePath::attr("password_wo"), diags);
         match (config.password.is_null(), config.password_wo.is_null()) {
             (false, false) => diags.error_at(
                 AttributePath::attr("password_wo"),
@@ -350,7 +357,17 @@ impl Resource<Services> for BitbucketCredentialResource {
         let report = match plan.config.check() {
             Some((check, path)) if ctx.services.config.validate_credentials => {
                 let report = ctx.services.validator.check(&check, &ctx.cancel).await;
-                let diags = check_diagnostics(&report, &path);
+                let diags = if inputs_changed {
+                    check_diagnostics(&report, &path)
+                } else {
+                    // The refresh of this very run already warned about
+                    // these problems: once is enough.
+                    let mut unsaid = report.clone();
+                    unsaid
+                        .problems
+                        .retain(|p| !ctx.services.was_said(&said_key(&check.username, p)));
+                    check_diagnostics(&unsaid, &path)
+                };
                 plan.diags.extend(if inputs_changed {
                     diags
                 } else {
@@ -446,6 +463,7 @@ impl Resource<Services> for BitbucketCredentialResource {
                 }
             }
             for p in &report.problems {
+                ctx.services.mark_said(said_key(&check.username, p));
                 diags.warning_at(
                     path.clone(),
                     format!("Credential is no longer valid: {}", p.summary),

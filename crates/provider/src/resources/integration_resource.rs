@@ -115,6 +115,8 @@ impl IntegrationSettings {
     pub fn validate_blocks(&self, diags: &mut Diagnostics) {
         for (i, c) in self.credential.items().iter().enumerate() {
             let base = AttributePath::attr("credential").push_index(i);
+            super::refuse_empty_secret(&c.password, base.push_attr("password"), diags);
+            super::refuse_empty_secret(&c.password_wo, base.push_attr("password_wo"), diags);
             match (c.password.is_null(), c.password_wo.is_null()) {
                 (false, false) => diags.error_at(
                     base.push_attr("password_wo"),

@@ -14,6 +14,7 @@ use crate::clients::sei::{Integration, IntegrationRequest};
 use crate::clients::{SeiError, TransportError};
 use crate::integration::IntegrationRecord;
 use crate::names::{Claimant, NameTaken};
+use crate::services::errors::oauth_code_refused;
 use crate::services::Ctx;
 
 /// Which resource manages which SEI application, for messages.
@@ -167,7 +168,24 @@ pub(crate) async fn create(ctx: &Ctx, body: &IntegrationRequest, diags: &mut Dia
     let created = match sei.create(body, &ctx.cancel).await {
         Ok(c) => c,
         Err(e) => {
-            let path = matches!(e, SeiError::NameConflict { .. }).then(|| AttributePath::attr("name"));
+            let refused = (body.method.as_deref() == Some("oauth"))
+                .then(|| oauth_code_refused("Cannot create the integration", &e))
+                .flatten();
+            if let Some(d) = refused {
+                diags.push(d);
+                return None;
+            }
+            let path = match &e {
+                SeiError::NameConflict { .. } => Some(AttributePath::attr("name")),
+                SeiError::PreflightFailed { checks }
+                    if checks
+                        .iter()
+                        .any(|c| crate::services::errors::sei_could_not_connect(&c.error)) =>
+                {
+                    Some(AttributePath::attr("url"))
+                }
+                _ => None,
+            };
             diags.push(sei_error(ctx, "Cannot create the integration", &e, path));
             return None;
         }
@@ -234,7 +252,10 @@ pub(crate) async fn update(
                 return None;
             }
             Err(e) => {
-                diags.push(sei_error(ctx, "Cannot update the integration", &e, None));
+                let refused = (request.method.as_deref() == Some("oauth"))
+                    .then(|| oauth_code_refused("Cannot update the integration", &e))
+                    .flatten();
+                diags.push(refused.unwrap_or_else(|| sei_error(ctx, "Cannot update the integration", &e, None)));
                 return None;
             }
         }

@@ -150,6 +150,20 @@ pub(crate) fn integration_identity() -> tfplugin::schema::IdentitySchema {
 pub(crate) const STORED_PASSWORD_DEPRECATION: &str = "Use `password_wo` with `credentials_version` instead: SEI never returns credentials, so a stored password only lets a change of it re-send the credential, which bumping `credentials_version` does without keeping the secret in state.";
 
 /// The RFC 3339 time of now, to the second, as Terraform shows timestamps.
+/// A secret set to the empty string can never sign in; it is nearly always
+/// a variable that was not set. Said on the attribute, not as Bitbucket's
+/// "wrong, revoked or expired" after a round trip.
+pub(crate) fn refuse_empty_secret(value: &Val<Secret>, path: AttributePath, diags: &mut Diagnostics) {
+    if value.known().is_some_and(Secret::is_empty) {
+        let name = path.to_string();
+        diags.error_at(
+            path,
+            "Empty secret",
+            format!("{name} is an empty string, which no Bitbucket accepts. It usually comes from a variable that was not set (an empty TF_VAR_… environment variable, or a secret store that returned nothing): set the password or token."),
+        );
+    }
+}
+
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

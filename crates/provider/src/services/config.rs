@@ -172,10 +172,10 @@ pub struct ProviderConfig {
     pub trust: Trust,
 }
 
-/// A warning for each URL that would carry a secret in clear text across a
-/// network, on its attribute (set in the block or by its environment
-/// variable).
-pub fn clear_text_warnings(config: &ProviderConfig) -> Diagnostics {
+/// Warnings at `ConfigureProvider`, on the attribute (set in the block or
+/// by its environment variable): each URL that would carry a secret in
+/// clear text across a network, and a Bitbucket API base without `/2.0`.
+pub fn configure_warnings(config: &ProviderConfig) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for (setting, url, what) in [
         (ENDPOINT, &config.endpoint, "the SEI API key"),
@@ -188,6 +188,17 @@ pub fn clear_text_warnings(config: &ProviderConfig) -> Diagnostics {
     ] {
         let shown = crate::clients::sei::redacted(url);
         crate::integration::warn_clear_text(&shown, what, AttributePath::attr(setting.attr), &mut diags);
+    }
+    let api = &config.bitbucket_api_url;
+    if !api.path().trim_end_matches('/').ends_with("/2.0") {
+        diags.warning_at(
+            AttributePath::attr(BITBUCKET_API_URL.attr),
+            "Not Bitbucket Cloud's API base",
+            format!(
+                "bitbucket_api_url (or BITBUCKET_API_URL) is {}, whose path does not end in /2.0. Bitbucket Cloud's REST API base is {DEFAULT_BITBUCKET_API_URL}: without /2.0 every credential check asks a path Bitbucket does not serve, and answers 404.",
+                crate::clients::sei::redacted(api)
+            ),
+        );
     }
     diags
 }

@@ -19,8 +19,13 @@ pub(crate) fn sei_error(ctx: &super::Ctx, summary: &str, e: &SeiError, path: Opt
         } => name_conflict_detail(name, existing_id, *earlier_marker),
         SeiError::PreflightFailed { checks } => {
             let lines: Vec<String> = checks.iter().map(|c| format!("- {}: {}", c.name, c.error)).collect();
+            let advice = if checks.iter().any(|c| sei_could_not_connect(&c.error)) {
+                "SEI's servers could not connect to the server at `url`. That is not a credential problem, and this plan's own check, run from this machine, may well have reached it: SEI connects from Harness's network. Allow Harness's IP addresses through the firewall in front of the server, or, for a server only reachable inside your network, set `satellite = true` and run an SEI ingestion satellite there."
+            } else {
+                "Fix the credentials, or set skip_preflight = true to create the integration anyway."
+            };
             format!(
-                "SEI's preflight check (\"Validate Connection\") failed:\n{}\nFix the credentials, or set skip_preflight = true to create the integration anyway.",
+                "SEI's preflight check (\"Validate Connection\") failed:\n{}\n{advice}",
                 lines.join("\n")
             )
         }
@@ -47,6 +52,50 @@ pub(crate) fn sei_error(ctx: &super::Ctx, summary: &str, e: &SeiError, path: Opt
         Some(p) => d.at(p),
         None => d,
     }
+}
+
+/// SEI's bare 500 when it cannot exchange an OAuth authorization code with
+/// Bitbucket, said as what it is and what to do, on `oauth_code_wo`.
+/// `None` when `e` is not that failure.
+pub(crate) fn oauth_code_refused(summary: &str, e: &SeiError) -> Option<Diagnostic> {
+    let SeiError::Server {
+        status: 500, message, ..
+    } = e
+    else {
+        return None;
+    };
+    let m = message.to_ascii_lowercase();
+    if !(m.contains("authorization code") || m.contains("invalid_grant")) {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            summary,
+            format!("SEI could not exchange the authorization code with Bitbucket (SEI answered 500: {message}). A code works once and expires within minutes, so a code already used, or taken from an earlier authorisation, fails. Authorise SEI's OAuth consumer again (docs/guides/oauth-reauthorization.md), put the new code in `oauth_code_wo`, and for an existing integration bump `credentials_version`."),
+        )
+        .at(AttributePath::attr("oauth_code_wo")),
+    )
+}
+
+/// Whether a preflight check's error says SEI never reached the server
+/// (connection refused, unknown host, timeout, TLS), as SEI's Java client
+/// words it, rather than that the server refused the credentials.
+pub(crate) fn sei_could_not_connect(error: &str) -> bool {
+    let e = error.to_ascii_lowercase();
+    [
+        "failed to connect",
+        "connection refused",
+        "unknownhost",
+        "unknown host",
+        "timed out",
+        "timeout",
+        "no route to host",
+        "unreachable",
+        "sslhandshake",
+        "pkix path",
+    ]
+    .iter()
+    .any(|needle| e.contains(needle))
 }
 
 /// Why a name is taken and what to do, at plan and at apply alike. The

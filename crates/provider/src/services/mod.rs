@@ -39,6 +39,9 @@ pub struct Services {
     pub names: crate::names::NameIndex,
     /// Fingerprints of write-only secrets, keyed with the SEI key.
     pub fingerprints: fingerprint::Fingerprinter,
+    /// Problems a refresh of this process already warned about, so the
+    /// plan that follows does not say them a second time.
+    said: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The outcome of the SEI connection check, once it is not transient.
     sei_checked: tokio::sync::Mutex<Option<Result<(), SeiError>>>,
 }
@@ -78,8 +81,19 @@ impl Services {
             oauth,
             validator,
             datacenter,
+            said: Default::default(),
             sei_checked: tokio::sync::Mutex::new(None),
         }))
+    }
+
+    /// Remembers that `what` was said to the user in this process.
+    pub fn mark_said(&self, what: String) {
+        self.said.lock().unwrap_or_else(|p| p.into_inner()).insert(what);
+    }
+
+    /// Whether `what` was already said in this process.
+    pub fn was_said(&self, what: &str) -> bool {
+        self.said.lock().unwrap_or_else(|p| p.into_inner()).contains(what)
     }
 
     /// This process changed record `id`: the snapshot no longer speaks for

@@ -233,6 +233,21 @@ impl ServerValidator {
         .await
     }
 
+    /// Whether the secret signs in with Basic auth as `owner`: a user's own
+    /// token given with another user's username. Asked only after Basic
+    /// auth failed and Bearer named `owner`, so once per bad credential.
+    async fn owned_by(&self, check: &ServerCheck, owner: &str, cancel: &CancellationToken) -> bool {
+        let auth = DataCenterAuth::Basic {
+            username: owner.to_string(),
+            secret: check.secret.clone(),
+        };
+        self.client
+            .paged::<Project>(&check.url, "/projects", &auth, cancel)
+            .await
+            .result
+            .is_ok()
+    }
+
     /// Checks one credential. Never fails: every outcome is in the report.
     pub async fn check(&self, check: &ServerCheck, cancel: &CancellationToken) -> ServerReport {
         let mut report = ServerReport::default();
@@ -370,7 +385,16 @@ impl ServerValidator {
             },
             DataCenterError::Unauthorized { identity: None, message, .. } => {
                 let bearer = self.as_bearer(check, cancel).await;
+                let owner = match (&bearer.result, &bearer.identity) {
+                    (Ok(_), Some(i)) if !i.eq_ignore_ascii_case(who) => self.owned_by(check, i, cancel).await.then(|| i.clone()),
+                    _ => None,
+                };
                 let detail = match (bearer.result, bearer.identity) {
+                    _ if owner.is_some() => format!(
+                        "This secret is an HTTP access token (or the password) of the Data Center user {:?}, not of {who:?}: Data Center accepts a user's token only with its owner's username, and SEI signs in with the configured `username`. Set `username = \"{}\"`, or use a password or HTTP access token of {who:?}.",
+                        owner.as_deref().unwrap_or_default(),
+                        owner.as_deref().unwrap_or_default()
+                    ),
                     (Ok(_), identity) => format!(
                         "Bitbucket Data Center refused {who:?} with this secret in Basic auth, but accepts the same secret as a Bearer token{}: it is a project or repository HTTP access token. Such tokens work only as Bearer tokens, and SEI sends Basic credentials (username and password). Use a user's password, or an HTTP access token of that user (Profile → Manage account → HTTP access tokens), with that user's username.",
                         identity.map(|i| format!(" (as {i:?})")).unwrap_or_default()

@@ -492,6 +492,14 @@ fn identity_problem(check: &CredentialCheck, e: &BitbucketError) -> Problem {
                 )
             },
         },
+        // A 404 for the signed-in user is not an answer about the
+        // credential: the API base is wrong (most often without /2.0).
+        BitbucketError::NotFound { .. } => Problem {
+            kind: ProblemKind::Unreachable,
+            subject: Subject::Secret,
+            summary: format!("Could not check the credential for {who}: Bitbucket's API was not found there."),
+            detail: format!("{e}, for the signed-in user (GET …/user). That says nothing about the credential: the provider's bitbucket_api_url (BITBUCKET_API_URL) is not Bitbucket Cloud's REST API base, which ends in /2.0 (https://api.bitbucket.org/2.0)."),
+        },
         other => Problem {
             kind: ProblemKind::InvalidCredential,
             subject: Subject::Secret,

@@ -108,6 +108,8 @@ fn revoked_stored_password_shows_on_refresh_warns_at_plan_and_fails_the_apply_on
         .unwrap_or_else(|| panic!("{warnings:?}"));
     assert_eq!(diag_line(revoked), line_of(&tf, "password   = var.ops_password"));
     assert!(diag_text(revoked).contains("validate_credentials = false"), "{revoked}");
+    let said: Vec<&serde_json::Value> = warnings.iter().filter(|w| diag_text(w).contains("401")).collect();
+    assert_eq!(said.len(), 1, "one plan warns about the revocation once: {said:?}");
     // Applying it fails on the same line, and keeps the state as it was.
     let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
     assert_eq!(out.code, 1, "{}", out.all());
@@ -567,4 +569,34 @@ resource "terraform_data" "probe" {
     let out = tf.run(&["plan", "-no-color", "-input=false"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(!out.all().contains("bbrt_"), "no refresh token in the output");
+}
+
+/// `BITBUCKET_API_URL` without `/2.0`: the 404 is said to be the URL's,
+/// not the credential's, and the URL is warned about where it is set.
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn an_api_url_without_2_0_is_not_called_a_bad_credential() {
+    let mut tf = Tf::new();
+    tf.set_env("TF_VAR_ops_token", OPS.1);
+    let without = format!("{}/bitbucket", tf.sandbox.base);
+    tf.set_env("BITBUCKET_API_URL", &without);
+    tf.config(&WO.replace("VERSION", "1"));
+    let out = tf.plan_json();
+    assert_eq!(out.code, 0, "a check that could not run is a warning: {}", out.all());
+    assert!(out.errors().is_empty(), "{:?}", out.errors());
+    let warnings = out.warnings();
+    let summaries: Vec<&str> = warnings.iter().filter_map(|d| d["summary"].as_str()).collect();
+    assert!(summaries.contains(&"Not Bitbucket Cloud's API base"), "{summaries:?}");
+    let check = warnings
+        .iter()
+        .find(|d| {
+            d["summary"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Could not check the credential")
+        })
+        .unwrap_or_else(|| panic!("{summaries:?}"));
+    assert!(diag_text(check).contains("ends in /2.0"), "{check}");
+    assert!(!out.all().contains("rejected the credential"), "{}", out.all());
+    assert!(!out.all().contains("wrong, revoked or expired"), "{}", out.all());
 }

@@ -572,3 +572,103 @@ fn a_failing_plans_trace_log_shows_the_failing_call_and_no_secret() {
         "no cache-hit line at TRACE"
     );
 }
+
+/// dev-limited's own token given with svc-sei's username: the diagnostic
+/// names the token's owner, not "a project or repository token".
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_user_token_given_with_another_username_names_its_owner() {
+    let mut tf = Tf::new();
+    dc(&mut tf, LIMITED.1);
+    tf.config(&integration("bbdc-wrong-owner", SVC.0, ""));
+    let d = only_error(&tf);
+    let text = diag_text(&d);
+    assert!(
+        text.contains(
+            "an HTTP access token (or the password) of the Data Center user \"dev-limited\", not of \"svc-sei\""
+        ) && text.contains("Set `username = \"dev-limited\"`"),
+        "{text}"
+    );
+    assert!(!text.contains("project or repository HTTP access token"), "{text}");
+    assert_eq!(diag_line(&d), line_of(&tf, "password_wo = var.bbdc_token"), "{d}");
+}
+
+/// An empty secret (an unset variable) is said on its attribute, before
+/// any call to Bitbucket.
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn an_empty_secret_is_named_before_any_call() {
+    let mut tf = Tf::new();
+    dc(&mut tf, "");
+    tf.config(&integration("bbdc-empty", SVC.0, ""));
+    let d = only_error(&tf);
+    assert_eq!(d["summary"], "Empty secret", "{d}");
+    assert!(
+        diag_text(&d).contains("credential[0].password_wo is an empty string"),
+        "{d}"
+    );
+    assert_eq!(diag_line(&d), line_of(&tf, "password_wo = var.bbdc_token"), "{d}");
+    assert_eq!(tf.sandbox.calls("GET /bbdc"), 0, "no Data Center call");
+}
+
+/// A server this machine reaches but SEI's servers do not (here: the same
+/// sandbox by another host name, which the sandbox's SEI treats as a
+/// server it cannot connect to). The apply's error says so on `url`, not
+/// "Fix the credentials".
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_server_sei_cannot_reach_is_not_called_a_credential_problem() {
+    let mut tf = Tf::new();
+    dc(&mut tf, SVC.1);
+    let port = tf.sandbox.base.rsplit(':').next().unwrap().to_string();
+    tf.set_env("TF_VAR_bbdc_url", &format!("http://localhost:{port}/bbdc"));
+    tf.config(&integration("bbdc-unreachable", SVC.0, ""));
+    let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let text = diag_text(&errors[0]);
+    assert!(
+        text.contains("SEI's servers could not connect to the server at `url`"),
+        "{text}"
+    );
+    assert!(text.contains("satellite = true"), "{text}");
+    assert!(!text.contains("Fix the credentials"), "{text}");
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "url  = var.bbdc_url"));
+    assert!(tf.sandbox.all_integrations().is_empty(), "nothing was created");
+}
+
+/// A Data Center record looked up by name without `application` (which
+/// defaults to Bitbucket Cloud) is named, with the setting to add.
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_data_center_lookup_without_application_says_which_to_set() {
+    let mut tf = Tf::new();
+    dc(&mut tf, SVC.1);
+    tf.config(&integration("bbdc-looked-up", SVC.0, ""));
+    tf.apply();
+    let id = tf.attrs("sei_bitbucket_server_integration.onprem")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tf.config(&format!(
+        "{}\ndata \"sei_bitbucket_integration\" \"one\" {{\n  name = \"bbdc-looked-up\"\n}}\n",
+        integration("bbdc-looked-up", SVC.0, "")
+    ));
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let text = diag_text(&errors[0]);
+    assert!(
+        text.contains(&format!(
+            "named \"bbdc-looked-up\" (id {id}) has application \"bitbucket_server\""
+        )) && text.contains("the default")
+            && text.contains("set application = \"bitbucket_server\""),
+        "{text}"
+    );
+    assert_eq!(
+        diag_line(&errors[0]),
+        line_of(&tf, "data \"sei_bitbucket_integration\" \"one\"")
+    );
+}

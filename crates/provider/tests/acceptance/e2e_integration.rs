@@ -742,3 +742,28 @@ resource "sei_bitbucket_integration" "imported" {
         line_of(&tf, "resource \"sei_bitbucket_integration\" \"imported\"")
     );
 }
+
+/// SEI answers a code it cannot exchange with a bare 500; the provider
+/// says what it is, on `oauth_code_wo`, and what to do.
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_bad_oauth_code_is_explained_on_its_line() {
+    let mut tf = Tf::new();
+    tf.set_env("TF_VAR_code", "a-code-bitbucket-never-issued");
+    tf.config(
+        "variable \"code\" {\n  type      = string\n  ephemeral = true\n}\nresource \"sei_bitbucket_integration\" \"oauth\" {\n  name                = \"bb-oauth-bad\"\n  oauth_code_wo       = var.code\n  credentials_version = 1\n}\n",
+    );
+    let out = tf.run(&["apply", "-auto-approve", "-json", "-input=false"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let text = diag_text(&errors[0]);
+    assert!(
+        text.contains("SEI could not exchange the authorization code with Bitbucket")
+            && text.contains("A code works once")
+            && text.contains("oauth-reauthorization.md"),
+        "{text}"
+    );
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "oauth_code_wo       = var.code"));
+    assert!(tf.sandbox.all_integrations().is_empty());
+}

@@ -431,3 +431,26 @@ fn every_call_goes_through_the_proxy_unless_no_proxy_says_otherwise() {
         tf.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     }
 }
+
+/// An `http://` endpoint behind a load balancer that redirects to
+/// `https://`: the provider follows no redirect (it would carry the key
+/// elsewhere) and says so, instead of a bare "301 Moved Permanently".
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_redirecting_endpoint_is_explained() {
+    let mut tf = Tf::new();
+    tf.set_env("TF_VAR_token", OPS.1);
+    tf.sandbox
+        .fault(serde_json::json!({"path": "/sei/api/*", "status": 301, "count": 100,
+        "location": "https://sei.example.com/gateway/sei/api/v1/integrations/list"}));
+    tf.config(&one_credential(OPS.0, r#"["acme/api"]"#));
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let text: String = out.errors().iter().map(diag_text).collect();
+    assert!(
+        text.contains("SEI answered 301 with a redirect")
+            && text.contains("follows no redirect")
+            && text.contains("Set `endpoint` (SEI_ENDPOINT)"),
+        "{text}"
+    );
+}
