@@ -103,6 +103,25 @@ impl Accounts<'_> {
         self.0.read_world(|w| w.revoked.contains(name))
     }
 
+    /// An Atlassian API token for `p`'s email: the seeded token or one
+    /// added since, unless that token or the whole account is revoked.
+    fn api_token(&self, p: &PrincipalSeed, secret: &str) -> Result<Caller, AuthFailure> {
+        let name = p.principal_name();
+        let (extra, token_revoked) = self.0.read_world(|w| {
+            (
+                w.extra_tokens.get(&name).is_some_and(|t| t.iter().any(|x| x == secret)),
+                w.revoked_tokens.contains(secret),
+            )
+        });
+        if p.secret != secret && !extra {
+            return Err(failure("Invalid credentials.", true));
+        }
+        if token_revoked || self.is_revoked(&name) {
+            return Err(failure(TOKEN_INVALID, true));
+        }
+        Ok(self.caller_for(p, p, "api_token", true))
+    }
+
     /// Checks a credential the way Bitbucket would.
     pub fn resolve(&self, presented: &Presented) -> Result<Caller, AuthFailure> {
         let principals = &self.0.seed.bitbucket.principals;
@@ -112,19 +131,7 @@ impl Accounts<'_> {
                     .iter()
                     .find(|p| p.kind == PrincipalKind::ApiToken && p.email.as_deref() == Some(user.as_str()))
                 {
-                    let extra = self.0.read_world(|w| {
-                        w.extra_tokens
-                            .get(&p.principal_name())
-                            .is_some_and(|t| t.contains(secret))
-                    });
-                    if p.secret != *secret && !extra {
-                        return Err(failure("Invalid credentials.", true));
-                    }
-                    let token_revoked = self.0.read_world(|w| w.revoked_tokens.contains(secret.as_str()));
-                    if token_revoked || self.is_revoked(&p.principal_name()) {
-                        return Err(failure(TOKEN_INVALID, true));
-                    }
-                    return Ok(self.caller_for(p, p, "api_token", true));
+                    return self.api_token(p, secret);
                 }
                 if let Some(p) = principals
                     .iter()

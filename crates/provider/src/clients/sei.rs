@@ -579,30 +579,9 @@ impl SeiClient {
         .await;
         let lost = match outcome {
             Ok(resp) => {
-                let status = resp.status();
-                let asked = http::server_wait(resp.headers());
-                let server_wait = asked.filter(|w| *w <= self.policy.max_wait);
-                let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
-                if status != StatusCode::INTERNAL_SERVER_ERROR && !http::is_retryable_status(status) {
-                    check_status(status, &body, attempt, asked)?;
-                    let record = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
-                    return Ok(Step::Done(Created { record, adopted: None }));
-                }
-                if let Some(record) = self.own_record(&req.name, marker, cancel).await? {
-                    return Ok(Step::Done(Created::adopted(
-                        record,
-                        format!("SEI answered HTTP {status}"),
-                    )));
-                }
-                // A 500, no retry left, or a wait longer than retry_max_wait:
-                // the answer stands.
-                if status == StatusCode::INTERNAL_SERVER_ERROR || !retries_left || asked != server_wait {
-                    check_status(status, &body, attempt, asked)?;
-                }
-                return Ok(Step::Again {
-                    why: format!("the create answered HTTP {status} and no record carries this call's marker"),
-                    server_wait,
-                });
+                return self
+                    .create_answered(req, marker, resp, attempt, retries_left, cancel)
+                    .await
             }
             Err(AttemptError::Cancelled) => return Err(TransportError::Cancelled.into()),
             Err(AttemptError::Build(message)) => return Err(TransportError::Other { message }.into()),
@@ -642,6 +621,43 @@ impl SeiClient {
         Ok(Step::Again {
             why: format!("{why}, and no record carries this call's marker"),
             server_wait: None,
+        })
+    }
+
+    /// A create SEI answered: done, adopted (an error status that hides a
+    /// processed create), or worth another attempt.
+    async fn create_answered(
+        &self,
+        req: &IntegrationRequest,
+        marker: &CreateMarker,
+        resp: reqwest::Response,
+        attempt: u32,
+        retries_left: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Step<Created>, SeiError> {
+        let status = resp.status();
+        let asked = http::server_wait(resp.headers());
+        let server_wait = asked.filter(|w| *w <= self.policy.max_wait);
+        let body = resp.text().await.map_err(|e| SeiError::Decode(e.to_string()))?;
+        if status != StatusCode::INTERNAL_SERVER_ERROR && !http::is_retryable_status(status) {
+            check_status(status, &body, attempt, asked)?;
+            let record = serde_json::from_str(&body).map_err(|e| SeiError::Decode(e.to_string()))?;
+            return Ok(Step::Done(Created { record, adopted: None }));
+        }
+        if let Some(record) = self.own_record(&req.name, marker, cancel).await? {
+            return Ok(Step::Done(Created::adopted(
+                record,
+                format!("SEI answered HTTP {status}"),
+            )));
+        }
+        // A 500, no retry left, or a wait longer than retry_max_wait: the
+        // answer stands.
+        if status == StatusCode::INTERNAL_SERVER_ERROR || !retries_left || asked != server_wait {
+            check_status(status, &body, attempt, asked)?;
+        }
+        Ok(Step::Again {
+            why: format!("the create answered HTTP {status} and no record carries this call's marker"),
+            server_wait,
         })
     }
 

@@ -433,25 +433,30 @@ impl Resolver<'_> {
 /// Resolves the block, the environment and the defaults into one immutable
 /// [`ProviderConfig`]. `env` is injected so tests need not touch the process
 /// environment.
-pub fn resolve_provider_config(
-    config: &Value,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<ProviderConfig, Diagnostics> {
-    let mut diags = validate_provider_config(config);
-    // A block as Terraform sends it has every attribute; one built by hand
-    // (tests, other clients) may leave some out, which means null.
+/// The provider block as its typed model. A block as Terraform sends it has
+/// every attribute; one built by hand (tests, other clients) may leave some
+/// out, which means null.
+fn decode_block(config: &Value) -> Result<ProviderModel, Diagnostics> {
     let mut shaped = config.clone();
     if let Value::Object(attrs) = &mut shaped {
         for setting in SETTINGS {
             attrs.entry(setting.attr.to_string()).or_insert(Value::Null);
         }
     }
-    let model = match tfplugin::model::decode::<ProviderModel>(&shaped) {
-        Ok(m) => m.unwrap_or_default(),
+    tfplugin::model::decode::<ProviderModel>(&shaped)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| tfplugin::framework::internal_error(format!("the provider block does not fit its model: {e}")))
+}
+
+pub fn resolve_provider_config(
+    config: &Value,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ProviderConfig, Diagnostics> {
+    let mut diags = validate_provider_config(config);
+    let model = match decode_block(config) {
+        Ok(m) => m,
         Err(e) => {
-            diags.extend(tfplugin::framework::internal_error(format!(
-                "the provider block does not fit its model: {e}"
-            )));
+            diags.extend(e);
             return Err(diags);
         }
     };
