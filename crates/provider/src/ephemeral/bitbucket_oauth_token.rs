@@ -12,6 +12,7 @@ use tfplugin::schema::validators::OneOf;
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::{Model, Val};
 
+use crate::clients::oauth::OAuthError;
 use crate::secret::Secret;
 use crate::services::{Ctx, Services};
 
@@ -67,12 +68,23 @@ impl EphemeralResource<Services> for BitbucketOAuthTokenEphemeral {
         let client_id = config.client_id.known().cloned().unwrap_or_default();
         let secret = config.client_secret.known().cloned().unwrap_or_default();
         let oauth = &ctx.services.oauth;
-        let token = match (config.grant_type.as_deref(), config.refresh_token.known()) {
-            (Some("refresh_token"), Some(refresh)) => oauth.refresh(&client_id, &secret, refresh, &ctx.cancel).await,
+        let refreshing = config.grant_type.as_deref() == Some("refresh_token");
+        let token = match (refreshing, config.refresh_token.known()) {
+            (true, Some(refresh)) => oauth.refresh(&client_id, &secret, refresh, &ctx.cancel).await,
             _ => oauth.client_credentials(&client_id, &secret, &ctx.cancel).await,
         };
         let t = match token {
             Ok(t) => t,
+            Err(OAuthError::Refused { code, description }) if refreshing && code == "invalid_grant" => {
+                diags.push(
+                    Diagnostic::error(
+                        "Bitbucket refused the refresh token",
+                        format!("Bitbucket answered invalid_grant{}. Refresh tokens rotate since 2026-05-04: each refresh answers a new one, and the one used stops working about ten minutes after its first use (and any expires after three months unused). This one was most likely used before, by an earlier run or another tool: use the `new_refresh_token` of the run that used it, or authorise the consumer again in a browser for a new one.", description.map(|d| format!(" ({d})")).unwrap_or_default()),
+                    )
+                    .at(AttributePath::attr("refresh_token")),
+                );
+                return None;
+            }
             Err(e) => {
                 diags.push(
                     Diagnostic::error("Cannot obtain a Bitbucket OAuth token", e.to_string())

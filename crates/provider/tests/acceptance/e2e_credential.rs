@@ -600,3 +600,49 @@ fn an_api_url_without_2_0_is_not_called_a_bad_credential() {
     assert!(!out.all().contains("rejected the credential"), "{}", out.all());
     assert!(!out.all().contains("wrong, revoked or expired"), "{}", out.all());
 }
+
+/// A refresh token used once already (Bitbucket rotates them) is refused
+/// with a message that says why and what to use instead.
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn a_reused_refresh_token_is_explained() {
+    let mut tf = Tf::new();
+    let refresh = authorised_refresh_token(&tf);
+    tf.sandbox
+        .control("PUT", "/oauth", Some(serde_json::json!({"refresh_grace_secs": 0})));
+    // Another tool used it first.
+    let used = reqwest::blocking::Client::new()
+        .post(format!("{}/access_token", tf.sandbox.bitbucket_oauth()))
+        .basic_auth("tf-consumer", Some("sandbox-tf-consumer-secret"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())])
+        .send()
+        .unwrap();
+    assert!(used.status().is_success());
+    tf.set_env("TF_VAR_refresh", &refresh);
+    tf.config(
+        r#"
+variable "refresh" {
+  type      = string
+  ephemeral = true
+}
+ephemeral "sei_bitbucket_oauth_token" "bb" {
+  client_id     = "tf-consumer"
+  client_secret = "sandbox-tf-consumer-secret"
+  grant_type    = "refresh_token"
+  refresh_token = var.refresh
+}
+"#,
+    );
+    let out = tf.plan_json();
+    assert_eq!(out.code, 1, "{}", out.all());
+    let errors = out.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["summary"], "Bitbucket refused the refresh token");
+    let text = diag_text(&errors[0]);
+    assert!(
+        text.contains("Refresh tokens rotate") && text.contains("new_refresh_token"),
+        "{text}"
+    );
+    assert_eq!(diag_line(&errors[0]), line_of(&tf, "refresh_token = var.refresh"));
+    assert!(!out.all().contains(&refresh), "the token itself is never shown");
+}
