@@ -758,3 +758,104 @@ async fn a_stored_password_in_a_credential_block_is_deprecated_only_for_clients_
     );
     shutdown_and_wait(plugin, channel).await;
 }
+
+/// A stored state that holds a write-only value (from a fork, an older
+/// provider, a hand edit) comes back from UpgradeResourceState and
+/// MoveResourceState with it null, for every resource with one.
+#[tokio::test]
+async fn upgraded_and_moved_states_never_carry_write_only_values() {
+    terraform_provider_sei::clients::install_crypto_provider();
+    let terraform = client_identity();
+    let plugin = start_plugin(&terraform.pem, &[]);
+    let channel = connect(&plugin, &terraform).await.unwrap();
+    let mut client = ProviderClient::new(channel.clone());
+    let schemas = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner()
+        .resource_schemas;
+    /// A type, a stored state holding write-only values, and where they are.
+    type Case = (&'static str, &'static [u8], fn(&Value) -> Vec<Value>);
+    let cases: [Case; 3] = [
+        (
+            "sei_bitbucket_credential",
+            br#"{"id":"x","auth_type":"api_token","username":"ops@acme.example","password_wo":"leaked"}"#,
+            |v| vec![v.get("password_wo").clone()],
+        ),
+        (
+            "sei_bitbucket_integration",
+            br#"{"id":"1","name":"a","oauth_code_wo":"leaked","credential":[{"username":"u","password_wo":"leaked"}]}"#,
+            |v| {
+                let mut found = vec![v.get("oauth_code_wo").clone()];
+                if let Value::List(items) = v.get("credential") {
+                    found.extend(items.iter().map(|c| c.get("password_wo").clone()));
+                }
+                found
+            },
+        ),
+        (
+            "sei_bitbucket_server_integration",
+            br#"{"id":"1","name":"a","url":"https://bb.example","credential":[{"username":"u","password_wo":"leaked"}]}"#,
+            |v| match v.get("credential") {
+                Value::List(items) => items.iter().map(|c| c.get("password_wo").clone()).collect(),
+                _ => vec![],
+            },
+        ),
+    ];
+    for (type_name, json, write_only) in cases {
+        assert!(schemas.contains_key(type_name));
+        let schema = match type_name {
+            "sei_bitbucket_credential" => {
+                tfplugin::framework::Resource::schema(&terraform_provider_sei::resources::BitbucketCredentialResource)
+            }
+            "sei_bitbucket_integration" => tfplugin::framework::Resource::schema(
+                &terraform_provider_sei::resources::BitbucketIntegrationResource::new(),
+            ),
+            _ => tfplugin::framework::Resource::schema(
+                &terraform_provider_sei::resources::BitbucketServerIntegrationResource::new(),
+            ),
+        };
+        let ty = schema.value_type();
+        let upgraded = client
+            .upgrade_resource_state(pb::upgrade_resource_state::Request {
+                type_name: type_name.into(),
+                version: 0,
+                raw_state: Some(pb::RawState {
+                    json: json.to_vec(),
+                    flatmap: Default::default(),
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            upgraded.diagnostics.is_empty(),
+            "{type_name}: {:?}",
+            upgraded.diagnostics
+        );
+        let moved = client
+            .move_resource_state(pb::move_resource_state::Request {
+                source_provider_address: "registry.terraform.io/acme/sei".into(),
+                source_type_name: type_name.into(),
+                source_schema_version: 0,
+                source_state: Some(pb::RawState {
+                    json: json.to_vec(),
+                    flatmap: Default::default(),
+                }),
+                target_type_name: type_name.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(moved.diagnostics.is_empty(), "{type_name}: {:?}", moved.diagnostics);
+        for state in [upgraded.upgraded_state.unwrap(), moved.target_state.unwrap()] {
+            let v = tfplugin::codec::decode_msgpack(&state.msgpack, &ty).unwrap();
+            let values = write_only(&v);
+            assert!(!values.is_empty(), "{type_name}: the case holds write-only values");
+            assert!(values.iter().all(Value::is_null), "{type_name}: {values:?}");
+        }
+    }
+    shutdown_and_wait(plugin, channel).await;
+}

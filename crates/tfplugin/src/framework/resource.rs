@@ -413,8 +413,14 @@ impl<S: Send + Sync + 'static, R: Resource<S>> DynResource<S> for Registered<R> 
         }
     }
 
+    /// Write-only values are nulled whatever the stored JSON holds (a state
+    /// from a fork, or from a version where the attribute was ordinary, or
+    /// edited by hand): Terraform and OpenTofu refuse an upgraded or moved
+    /// state that carries one, and it must never reach state again.
     fn upgrade(&self, version: i64, json: &[u8]) -> Result<Value, Diagnostics> {
-        self.inner.upgrade_state(&self.schema, version, json)
+        self.inner
+            .upgrade_state(&self.schema, version, json)
+            .map(|v| self.schema.block.null_write_only(&v))
     }
 
     fn identity_schema(&self) -> Option<&IdentitySchema> {
