@@ -357,24 +357,19 @@ impl Resource<Services> for BitbucketCredentialResource {
         let report = match plan.config.check() {
             Some((check, path)) if ctx.services.config.validate_credentials => {
                 let report = ctx.services.validator.check(&check, &ctx.cancel).await;
-                let diags = if inputs_changed {
+                plan.diags.extend(if inputs_changed {
                     check_diagnostics(&report, &path)
                 } else {
-                    // The refresh of this very run already warned about
-                    // these problems: once is enough.
+                    // The same credential as in state: a plan that may be
+                    // the refresh before a destroy must not fail on it, and
+                    // what the refresh of this very run already warned
+                    // about is not said twice.
                     let mut unsaid = report.clone();
                     unsaid
                         .problems
                         .retain(|p| !ctx.services.was_said(&said_key(&check.username, p)));
-                    check_diagnostics(&unsaid, &path)
-                };
-                plan.diags.extend(if inputs_changed {
-                    diags
-                } else {
-                    // The same credential as in state: a plan that may be
-                    // the refresh before a destroy must not fail on it.
                     as_warnings(
-                        diags,
+                        check_diagnostics(&unsaid, &path),
                         "The configuration is unchanged, so the plan goes on; applying it checks the credential again and fails until it is fixed.",
                     )
                 });

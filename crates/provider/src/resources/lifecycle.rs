@@ -168,10 +168,7 @@ pub(crate) async fn create(ctx: &Ctx, body: &IntegrationRequest, diags: &mut Dia
     let created = match sei.create(body, &ctx.cancel).await {
         Ok(c) => c,
         Err(e) => {
-            let refused = (body.method.as_deref() == Some("oauth"))
-                .then(|| oauth_code_refused("Cannot create the integration", &e))
-                .flatten();
-            if let Some(d) = refused {
+            if let Some(d) = oauth_code_refused("Cannot create the integration", body, &e) {
                 diags.push(d);
                 return None;
             }
@@ -252,9 +249,7 @@ pub(crate) async fn update(
                 return None;
             }
             Err(e) => {
-                let refused = (request.method.as_deref() == Some("oauth"))
-                    .then(|| oauth_code_refused("Cannot update the integration", &e))
-                    .flatten();
+                let refused = oauth_code_refused("Cannot update the integration", &request, &e);
                 diags.push(refused.unwrap_or_else(|| sei_error(ctx, "Cannot update the integration", &e, None)));
                 return None;
             }

@@ -54,16 +54,23 @@ pub(crate) fn sei_error(ctx: &super::Ctx, summary: &str, e: &SeiError, path: Opt
     }
 }
 
-/// SEI's bare 500 when it cannot exchange an OAuth authorization code with
-/// Bitbucket, said as what it is and what to do, on `oauth_code_wo`.
-/// `None` when `e` is not that failure.
-pub(crate) fn oauth_code_refused(summary: &str, e: &SeiError) -> Option<Diagnostic> {
+/// SEI's bare 500 when it cannot exchange the OAuth authorization code
+/// `request` sent with Bitbucket, said as what it is and what to do, on
+/// `oauth_code_wo`. `None` when `e` is not that failure.
+pub(crate) fn oauth_code_refused(
+    summary: &str,
+    request: &crate::clients::sei::IntegrationRequest,
+    e: &SeiError,
+) -> Option<Diagnostic> {
     let SeiError::Server {
         status: 500, message, ..
     } = e
     else {
         return None;
     };
+    if request.method.as_deref() != Some("oauth") {
+        return None;
+    }
     let m = message.to_ascii_lowercase();
     if !(m.contains("authorization code") || m.contains("invalid_grant")) {
         return None;

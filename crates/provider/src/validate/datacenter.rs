@@ -389,13 +389,11 @@ impl ServerValidator {
                     (Ok(_), Some(i)) if !i.eq_ignore_ascii_case(who) => self.owned_by(check, i, cancel).await.then(|| i.clone()),
                     _ => None,
                 };
-                let detail = match (bearer.result, bearer.identity) {
-                    _ if owner.is_some() => format!(
-                        "This secret is an HTTP access token (or the password) of the Data Center user {:?}, not of {who:?}: Data Center accepts a user's token only with its owner's username, and SEI signs in with the configured `username`. Set `username = \"{}\"`, or use a password or HTTP access token of {who:?}.",
-                        owner.as_deref().unwrap_or_default(),
-                        owner.as_deref().unwrap_or_default()
+                let detail = match (owner, bearer.result, bearer.identity) {
+                    (Some(owner), _, _) => format!(
+                        "This secret is an HTTP access token (or the password) of the Data Center user {owner:?}, not of {who:?}: Data Center accepts a user's token only with its owner's username, and SEI signs in with the configured `username`. Set `username = \"{owner}\"`, or use a password or HTTP access token of {who:?}."
                     ),
-                    (Ok(_), identity) => format!(
+                    (None, Ok(_), identity) => format!(
                         "Bitbucket Data Center refused {who:?} with this secret in Basic auth, but accepts the same secret as a Bearer token{}: it is a project or repository HTTP access token. Such tokens work only as Bearer tokens, and SEI sends Basic credentials (username and password). Use a user's password, or an HTTP access token of that user (Profile → Manage account → HTTP access tokens), with that user's username.",
                         identity.map(|i| format!(" (as {i:?})")).unwrap_or_default()
                     ),
