@@ -88,7 +88,7 @@ pub(crate) async fn changed_since_sent(
     };
     let fingerprints = &ctx.services.fingerprints;
     let mut changed = Vec::new();
-    if !remembered.sent.is_empty() && remembered.key_check != fingerprints.key_check(&remembered.salt).await {
+    if !remembered.sent.is_empty() && remembered.key_check != fingerprints.key_check(&remembered.salt) {
         diags.push(Diagnostic::warning(
             "Cannot tell whether write-only secrets changed",
             format!("The secrets of this resource were last {last} under another SEI API key, so the provider cannot compare the configured ones with them. If you rotated one, bump its version attribute to send it; the next apply that sends them compares again."),
@@ -149,7 +149,7 @@ pub(crate) async fn remember_sent(
         }
     }
     remembered.sent = sent;
-    remembered.key_check = fingerprints.key_check(&remembered.salt).await;
+    remembered.key_check = fingerprints.key_check(&remembered.salt);
     remembered.sends = false;
     store(map, &remembered)
 }
