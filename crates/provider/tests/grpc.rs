@@ -534,6 +534,7 @@ async fn write_only_values_are_refused_without_the_client_capability() {
         .validate_resource_config(request(Some(pb::ClientCapabilities {
             deferral_allowed: false,
             write_only_attributes_allowed: true,
+            ..Default::default()
         })))
         .await
         .unwrap()
@@ -739,6 +740,7 @@ async fn a_stored_password_in_a_credential_block_is_deprecated_only_for_clients_
         .validate_resource_config(request(Some(pb::ClientCapabilities {
             deferral_allowed: false,
             write_only_attributes_allowed: true,
+            ..Default::default()
         })))
         .await
         .unwrap()

@@ -19,6 +19,12 @@ pub struct ProviderHost<P: Provider> {
     /// Whether the Terraform that configured us knows resource identity
     /// (1.12 and later). Terraform 1.11 gets exactly the 6.8 answers.
     identity: AtomicBool,
+    /// Whether the calling client really plans a deferred answer, given
+    /// that it said it may (see [`honours_deferral`]).
+    honours_deferral: AtomicBool,
+    /// Set when `ConfigureProvider` was deferred: the configuration held a
+    /// value known only after apply, and the client allows deferral.
+    deferred: AtomicBool,
     stop: Mutex<CancellationToken>,
 }
 
@@ -31,6 +37,8 @@ impl<P: Provider> ProviderHost<P> {
             list_resources: provider.list_resources(),
             provider,
             identity: AtomicBool::new(true),
+            honours_deferral: AtomicBool::new(true),
+            deferred: AtomicBool::new(false),
             services: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
         }
@@ -39,6 +47,14 @@ impl<P: Provider> ProviderHost<P> {
     /// Notes which Terraform is calling, from `ConfigureProvider`.
     pub fn set_terraform_version(&self, version: &str) {
         self.identity.store(knows_identity(version), Ordering::Relaxed);
+        self.honours_deferral
+            .store(honours_deferral(version), Ordering::Relaxed);
+    }
+
+    /// Whether `ConfigureProvider` was deferred, so that every call that
+    /// needs the configured provider answers "deferred" instead.
+    pub fn is_deferred(&self) -> bool {
+        self.deferred.load(Ordering::Relaxed)
     }
 
     /// Whether responses carry resource identities.
@@ -50,7 +66,20 @@ impl<P: Provider> ProviderHost<P> {
         self.list_resources.iter().find(|r| r.type_name() == type_name)
     }
 
-    pub fn configure(&self, config: &Value) -> Diagnostics {
+    /// Configures the provider, or, as terraform-plugin-framework providers
+    /// do, defers when a setting is known only after apply and the client
+    /// allows deferral: HCP Terraform Stacks then plans the rest and comes
+    /// back once the value is known, instead of failing the whole plan.
+    pub fn configure(&self, config: &Value, deferral_allowed: bool) -> Diagnostics {
+        let defer = !config.is_wholly_known() && deferral_allowed && self.honours_deferral.load(Ordering::Relaxed);
+        self.deferred.store(defer, Ordering::Relaxed);
+        if defer {
+            tracing::info!(
+                tf_deferred_reason = "PROVIDER_CONFIG_UNKNOWN",
+                "provider configuration holds a value known only after apply; deferring"
+            );
+            return Diagnostics::default();
+        }
         match self.provider.configure(config) {
             Ok((services, warnings)) => {
                 if let Ok(mut slot) = self.services.write() {
@@ -64,6 +93,15 @@ impl<P: Provider> ProviderHost<P> {
 
     /// The per-request context; an error before `ConfigureProvider`.
     pub fn context(&self) -> Result<Ctx<P::Services>, Diagnostics> {
+        if self.is_deferred() {
+            return Err(Diagnostics::from(Diagnostic::error(
+                "Provider configuration is not known yet",
+                format!(
+                    "The {} provider configuration depends on a value known only after apply, and this call cannot be deferred. Apply the resources it depends on first (for example with -target), then run again.",
+                    self.provider.info().name
+                ),
+            )));
+        }
         let services = self.services.read().ok().and_then(|s| s.clone()).ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "Provider not configured",
@@ -113,9 +151,29 @@ fn knows_identity(version: &str) -> bool {
     }
 }
 
+/// Terraform sends `deferral_allowed` only from HCP Terraform Stacks and the
+/// experimental `-allow-deferral` (internal/command/plan.go), and honours it.
+/// OpenTofu 1.11.0 to 1.11.3 sent it on every call but turned any deferral
+/// into an error (internal/plugin6/grpc_provider.go, removed in v1.11.4), and
+/// reports its own version, 1.11.x, in `ConfigureProvider`: a client below
+/// 1.12 is not trusted with a deferral, whatever it says.
+fn honours_deferral(version: &str) -> bool {
+    knows_identity(version)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::knows_identity;
+    use super::{honours_deferral, knows_identity};
+
+    #[test]
+    fn deferral_is_not_trusted_below_1_12() {
+        assert!(
+            !honours_deferral("1.11.2"),
+            "OpenTofu 1.11.0-1.11.3 errors on deferrals"
+        );
+        assert!(honours_deferral("1.13.0"));
+        assert!(honours_deferral("1.15.9"));
+    }
 
     #[test]
     fn identity_starts_at_terraform_1_12() {

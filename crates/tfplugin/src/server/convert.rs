@@ -119,6 +119,8 @@ fn block_to_proto(block: &Block, version: i64) -> pb::schema::Block {
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: block.deprecated,
         deprecation_message: String::new(),
+        // No block of ours is filled in by the provider (6.11).
+        computed: false,
     }
 }
 

@@ -22,8 +22,10 @@ use super::proto::plugin::grpc_controller_server::GrpcControllerServer;
 use super::proto::tfplugin6 as pb;
 use super::proto::tfplugin6::provider_server::{Provider, ProviderServer};
 use super::{MAX_MESSAGE_BYTES, SHUTDOWN_GRACE};
+use crate::codec::Value;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{Provider as ProviderDef, ProviderHost};
+use crate::schema::plan_generic;
 
 pub struct ProviderService<P: ProviderDef> {
     host: Arc<ProviderHost<P>>,
@@ -110,6 +112,18 @@ async fn guard<T>(
             .into())
         }
     }
+}
+
+/// The answer's `deferred` when `ConfigureProvider` was deferred and the
+/// client allows this call to be deferred too. Otherwise the call goes on
+/// and meets the clear "not known yet" error of `ProviderHost::context`.
+fn deferral<P: ProviderDef>(host: &ProviderHost<P>, caps: Option<&pb::ClientCapabilities>) -> Option<pb::Deferred> {
+    (host.is_deferred() && caps.is_some_and(|c| c.deferral_allowed)).then(|| {
+        tracing::debug!("provider configuration deferred; deferring this call");
+        pb::Deferred {
+            reason: pb::deferred::Reason::ProviderConfigUnknown as i32,
+        }
+    })
 }
 
 /// A random UUID (version 4), as terraform-plugin-go's `tf_req_id`.
@@ -352,6 +366,19 @@ impl<P: ProviderDef> ProviderService<P> {
         record_type("tf_resource_type", &req.type_name);
         let ty = r.schema().value_type();
         let state = decode_dynamic(req.current_state.as_ref(), &ty, "current state")?;
+        if let Some(deferred) = deferral(&self.host, req.client_capabilities.as_ref()) {
+            // As the framework does: the state stays what it was.
+            return Ok(pb::read_resource::Response {
+                new_state: Some(encode_dynamic(
+                    &r.schema().block.null_write_only(&state),
+                    &ty,
+                    "new state",
+                )?),
+                deferred: Some(deferred),
+                private: req.private,
+                ..Default::default()
+            });
+        }
         let ctx = self.host.context()?;
         let out = r.read(&ctx, state, req.private).await;
         Ok(pb::read_resource::Response {
@@ -376,6 +403,20 @@ impl<P: ProviderDef> ProviderService<P> {
         let prior = decode_dynamic(req.prior_state.as_ref(), &ty, "prior state")?;
         let proposed = decode_dynamic(req.proposed_new_state.as_ref(), &ty, "proposed new state")?;
         let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
+        if let Some(deferred) = deferral(&self.host, req.client_capabilities.as_ref()) {
+            // What the schema alone can plan: computed values unknown.
+            let planned = if proposed.is_null() {
+                Value::Null
+            } else {
+                plan_generic(&r.schema().block, &prior, &proposed, &config)
+            };
+            return Ok(pb::plan_resource_change::Response {
+                planned_state: Some(encode_dynamic(&planned, &ty, "planned state")?),
+                planned_private: req.prior_private,
+                deferred: Some(deferred),
+                ..Default::default()
+            });
+        }
         let ctx = self.host.context()?;
         let out = r.plan(&ctx, prior, proposed, config, req.prior_private).await;
         Ok(pb::plan_resource_change::Response {
@@ -423,6 +464,18 @@ impl<P: ProviderDef> ProviderService<P> {
             .ok_or_else(|| unknown_type(self.host.provider.info().name, "resource", &req.type_name))?;
         record_type("tf_resource_type", &req.type_name);
         let ty = r.schema().value_type();
+        if let Some(deferred) = deferral(&self.host, req.client_capabilities.as_ref()) {
+            // As the framework does: an unknown object for now.
+            return Ok(pb::import_resource_state::Response {
+                imported_resources: vec![pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: Some(encode_dynamic(&Value::unknown(), &ty, "imported state")?),
+                    ..Default::default()
+                }],
+                diagnostics: Vec::new(),
+                deferred: Some(deferred),
+            });
+        }
         let out = self.import_by_identity_or_id(r.as_ref(), &req).await?;
         let imported = match out.state {
             Some(state) => vec![pb::import_resource_state::ImportedResource {
@@ -484,6 +537,13 @@ impl<P: ProviderDef> ProviderService<P> {
         record_type("tf_data_source_type", &req.type_name);
         let ty = d.schema().value_type();
         let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
+        if let Some(deferred) = deferral(&self.host, req.client_capabilities.as_ref()) {
+            return Ok(pb::read_data_source::Response {
+                state: Some(encode_dynamic(&Value::unknown(), &ty, "data source state")?),
+                diagnostics: Vec::new(),
+                deferred: Some(deferred),
+            });
+        }
         let ctx = self.host.context()?;
         let (state, diags) = d.read(&ctx, config).await;
         Ok(pb::read_data_source::Response {
@@ -504,6 +564,13 @@ impl<P: ProviderDef> ProviderService<P> {
         record_type("tf_ephemeral_resource_type", &req.type_name);
         let ty = e.schema().value_type();
         let config = decode_dynamic(req.config.as_ref(), &ty, "configuration")?;
+        if let Some(deferred) = deferral(&self.host, req.client_capabilities.as_ref()) {
+            return Ok(pb::open_ephemeral_resource::Response {
+                result: Some(encode_dynamic(&Value::unknown(), &ty, "ephemeral result")?),
+                deferred: Some(deferred),
+                ..Default::default()
+            });
+        }
         let ctx = self.host.context()?;
         let out = e.open(&ctx, config).await;
         Ok(pb::open_ephemeral_resource::Response {
@@ -751,7 +818,8 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
                 tracing::debug!(terraform_version = %req.terraform_version, "ConfigureProvider");
                 self.host.set_terraform_version(&req.terraform_version);
                 let config = decode_dynamic(req.config.as_ref(), &ty, "provider configuration")?;
-                let diags = self.host.configure(&config);
+                let deferral_allowed = req.client_capabilities.as_ref().is_some_and(|c| c.deferral_allowed);
+                let diags = self.host.configure(&config, deferral_allowed);
                 Ok(pb::configure_provider::Response {
                     diagnostics: diagnostics_to_proto(&diags),
                 })
