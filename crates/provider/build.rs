@@ -5,6 +5,8 @@
 //! - `cfg(no_terraform)`: no `terraform` answers (on PATH, or at
 //!   `TERRAFORM`). Set only outside CI: with `CI=true` the acceptance tests
 //!   run and fail, because a CI without terraform has tested nothing.
+//! - `cfg(no_grpcio)`: `scripts/python-grpc.sh` has not installed grpcio
+//!   into target/tools/grpcio. Set only outside CI, like `no_terraform`.
 //! - `cfg(static_build)`: the build links glibc statically
 //!   (`scripts/static-env.sh`), so the static-binary test has a static binary
 //!   to check.
@@ -14,6 +16,7 @@ use std::process::{Command, Stdio};
 fn main() {
     println!("cargo:rustc-check-cfg=cfg(no_terraform)");
     println!("cargo:rustc-check-cfg=cfg(static_build)");
+    println!("cargo:rustc-check-cfg=cfg(no_grpcio)");
     for var in ["PATH", "TERRAFORM", "CI"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -30,6 +33,18 @@ fn main() {
     if !found && !ci {
         println!("cargo:rustc-cfg=no_terraform");
         println!("cargo:warning=no terraform found: the acceptance tests are built as ignored (put terraform >= 1.11 on PATH, or set TERRAFORM)");
+    }
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/tools/grpcio/bin/python");
+    println!("cargo:rerun-if-changed={python}");
+    let grpcio = Command::new(python)
+        .args(["-c", "import grpc"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !grpcio && !ci {
+        println!("cargo:rustc-cfg=no_grpcio");
+        println!("cargo:warning=grpcio not installed: the Python client test is built as ignored (run scripts/python-grpc.sh)");
     }
     let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
     if features.split(',').any(|f| f == "crt-static") {
