@@ -382,7 +382,13 @@ impl<P: ProviderDef> ProviderService<P> {
         let ctx = self.host.context()?;
         let out = r.read(&ctx, state, req.private).await;
         Ok(pb::read_resource::Response {
-            new_state: Some(encode_dynamic(&out.new_state, &ty, "new state")?),
+            // Whatever path produced it (an error keeps the state it was
+            // given), no answer carries a write-only value.
+            new_state: Some(encode_dynamic(
+                &r.schema().block.null_write_only(&out.new_state),
+                &ty,
+                "new state",
+            )?),
             diagnostics: diagnostics_to_proto(&out.diags),
             private: out.private,
             deferred: None,
@@ -446,7 +452,11 @@ impl<P: ProviderDef> ProviderService<P> {
         let ctx = self.host.context()?;
         let out = r.apply(&ctx, prior, planned, config, req.planned_private).await;
         Ok(pb::apply_resource_change::Response {
-            new_state: Some(encode_dynamic(&out.new_state, &ty, "new state")?),
+            new_state: Some(encode_dynamic(
+                &r.schema().block.null_write_only(&out.new_state),
+                &ty,
+                "new state",
+            )?),
             private: out.private,
             diagnostics: diagnostics_to_proto(&out.diags),
             legacy_type_system: false,
@@ -480,7 +490,11 @@ impl<P: ProviderDef> ProviderService<P> {
         let imported = match out.state {
             Some(state) => vec![pb::import_resource_state::ImportedResource {
                 type_name: req.type_name.clone(),
-                state: Some(encode_dynamic(&state, &ty, "imported state")?),
+                state: Some(encode_dynamic(
+                    &r.schema().block.null_write_only(&state),
+                    &ty,
+                    "imported state",
+                )?),
                 private: out.private,
                 identity: self.identity_data(r.as_ref(), &state)?,
             }],
