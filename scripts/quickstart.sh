@@ -4,10 +4,23 @@
 # drift made outside Terraform, then destroy everything and stop the sandbox
 # — also on failure or Ctrl-C. Safe to run twice in a row.
 #
+# --keep: a playground. The tour's resources are still destroyed, but the
+# sandbox keeps running; the script prints the `export` lines for a new
+# shell (provider installed, sandbox URLs and keys, example variables) and
+# the command that stops the sandbox and removes its files. Every directory
+# under examples/ applies in that shell.
+#
 # With prebuilt binaries (a release zip's provider, a sei-sandbox binary),
 # nothing is built and cargo is not needed:
 #   SEI_PROVIDER_BIN=./terraform-provider-sei_v0.1.0 SEI_SANDBOX_BIN=./sei-sandbox ./scripts/quickstart.sh
 set -euo pipefail
+
+keep=""
+case "${1:-}" in
+  --keep) keep=yes ;;
+  "") ;;
+  *) echo "usage: scripts/quickstart.sh [--keep]" >&2; exit 2 ;;
+esac
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Prebuilt binaries may be given relative to where the script was started.
@@ -42,6 +55,10 @@ cleanup() {
     (cd "$work/tf" && terraform destroy -auto-approve -input=false -no-color >"$work/destroy.log" 2>&1) \
       || printf 'quickstart: destroy failed; see %s\n' "$work/destroy.log" >&2
   fi
+  if [[ $code -eq 0 && -n "$keep" && -n "$sandbox_pid" ]]; then
+    playground
+    exit 0
+  fi
   if [[ -n "$sandbox_pid" ]]; then
     step "Stopping sei-sandbox"
     kill -TERM -- "-$sandbox_pid" 2>/dev/null || kill -TERM "$sandbox_pid" 2>/dev/null || true
@@ -54,6 +71,37 @@ cleanup() {
     printf '\nQuickstart failed (exit %s); logs are in %s\n' "$code" "$work" >&2
   fi
   exit "$code"
+}
+
+# --keep: leaves the sandbox running and says how to use and stop it.
+playground() {
+  cat >"$work/env.sh" <<ENV
+export TF_CLI_CONFIG_FILE="$work/terraform.rc" CHECKPOINT_DISABLE=1
+export SEI_ENDPOINT="$SEI_ENDPOINT" SEI_API_KEY="$SEI_API_KEY"
+export BITBUCKET_API_URL="$BITBUCKET_API_URL" BITBUCKET_OAUTH_URL="$BITBUCKET_OAUTH_URL"
+export TF_VAR_ops_token="$TF_VAR_ops_token" TF_VAR_ci_token="$TF_VAR_ci_token"
+export TF_VAR_bbdc_url="$TF_VAR_bbdc_url" TF_VAR_bbdc_token="$TF_VAR_bbdc_token"
+export TF_VAR_consumer_secret="$TF_VAR_consumer_secret"
+ENV
+  cat >"$work/stop.sh" <<STOP
+#!/usr/bin/env bash
+# Stops the quickstart's sei-sandbox and removes its files.
+kill -TERM -- "-$sandbox_pid" 2>/dev/null || kill -TERM "$sandbox_pid" 2>/dev/null || true
+rm -rf "$work"
+echo "sei-sandbox stopped"
+STOP
+  chmod +x "$work/stop.sh"
+  step "The sandbox keeps running (--keep): a playground"
+  echo "In a new shell, paste these lines (they are also in $work/env.sh):"
+  echo
+  cat "$work/env.sh"
+  echo
+  echo "Then, for example: cd $root/examples/quickstart && terraform apply"
+  echo "(every directory under examples/ applies there; examples/with-module needs \`terraform get\` first)."
+  echo "CLI config (dev_overrides, no terraform init needed): $work/terraform.rc"
+  echo
+  echo "Stop the sandbox and remove its files with:"
+  echo "  $work/stop.sh"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -101,6 +149,9 @@ export SEI_ENDPOINT="$base/sei/api" SEI_API_KEY="sandbox-sei-api-key"
 export BITBUCKET_API_URL="$base/bitbucket/2.0" BITBUCKET_OAUTH_URL="$base/bitbucket/site/oauth2"
 # Secrets travel as ephemeral variables: never in plan files or state.
 export TF_VAR_ops_token="ATATT-sandbox-ops-token" TF_VAR_ci_token="ATATT-sandbox-ci-token"
+# What the other examples ask for (examples/datacenter, the OAuth token).
+export TF_VAR_bbdc_url="$base/bbdc" TF_VAR_bbdc_token="BBDC-sandbox-svc-sei-token"
+export TF_VAR_consumer_secret="sandbox-tf-consumer-secret"
 echo "CLI config: $TF_CLI_CONFIG_FILE"
 
 mkdir -p "$work/tf"
