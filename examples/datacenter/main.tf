@@ -1,11 +1,8 @@
 # Bitbucket Data Center against sei-sandbox: one integration per project
 # with for_each, all sharing one credential (checked once per plan), and a
-# satellite record. scripts/quickstart.sh's sandbox serves the instance at
-# http://127.0.0.1:8787/bbdc.
-#
-#   export SEI_ENDPOINT=http://127.0.0.1:8787/sei/api SEI_API_KEY=sandbox-sei-api-key
-#   export TF_VAR_bbdc_token=BBDC-sandbox-svc-sei-token
-#   terraform init && terraform apply
+# satellite record. `scripts/quickstart.sh --keep` starts a sandbox and
+# prints the environment this needs (SEI_ENDPOINT, SEI_API_KEY,
+# TF_VAR_bbdc_url, TF_VAR_bbdc_token); paste it, then `terraform apply`.
 
 terraform {
   required_version = ">= 1.11"
@@ -19,8 +16,8 @@ terraform {
 provider "sei" {}
 
 variable "bbdc_url" {
-  type    = string
-  default = "http://127.0.0.1:8787/bbdc"
+  type        = string
+  description = "The Data Center's base URL (the sandbox's is <sandbox>/bbdc)."
 }
 
 variable "bbdc_token" {

@@ -1,5 +1,11 @@
 # Two SEI projects, each with its own provider configuration, passed to a
 # module that declares one team's integration.
+#
+# With a provider installed through dev_overrides (the quickstart's
+# playground, a local build), install the module with `terraform get`, not
+# `terraform init`: init also asks the registry for the overridden provider
+# and fails with "Failed to query available provider packages".
+#   terraform get && terraform apply
 
 terraform {
   required_version = ">= 1.11"

@@ -56,6 +56,35 @@ pub struct Sandbox {
     scheme: &'static str,
 }
 
+/// The seed's pre-existing integrations, with ids below those the sandbox
+/// hands out (4500 and up).
+fn seed_integrations(world: &mut World, seeded: &[seed::IntegrationSeed]) {
+    for (i, r) in seeded.iter().enumerate() {
+        let id = 4400 + i as u64;
+        world.integrations.insert(
+            id,
+            world::StoredIntegration {
+                id,
+                account: r.account.clone(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                url: r.url.clone(),
+                application: r.application.clone(),
+                status: "ACTIVE".into(),
+                satellite: r.satellite,
+                tags: r.tags.clone(),
+                metadata: r.metadata.clone(),
+                authentication: if r.satellite { "none".into() } else { "api_key".into() },
+                linked_credentials: None,
+                created_at: 1_767_225_600,
+                updated_at: 1_767_225_600,
+                ingestion_frequency: 60,
+                token: world::StoredToken::default(),
+            },
+        );
+    }
+}
+
 impl Sandbox {
     pub fn new(seed: Seed, state_file: Option<PathBuf>) -> Result<Arc<Sandbox>, SandboxError> {
         Self::serving(seed, state_file, None)
@@ -71,6 +100,7 @@ impl Sandbox {
         };
         if world.next_id == 0 {
             world.next_id = 4500;
+            seed_integrations(&mut world, &seed.sei.integrations);
         }
         let control = Control::new(seed.bitbucket.rate_limit_per_hour, seed.datacenter.rate_limit);
         // reqwest is built without a TLS provider of its own; the process

@@ -272,6 +272,31 @@ pub struct SeiSeed {
     /// exchange authorization codes (`method: "oauth"`).
     #[serde(default)]
     pub oauth_consumer: Option<String>,
+    /// Integrations that exist before anyone runs Terraform, as ones made
+    /// in the SEI UI do: what the data source and import examples find.
+    /// Added to a new world only (not to a loaded `--state`).
+    #[serde(default)]
+    pub integrations: Vec<IntegrationSeed>,
+}
+
+/// One pre-existing SEI integration.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationSeed {
+    pub account: String,
+    pub name: String,
+    /// `bitbucket` (Cloud) or `bitbucket_server` (Data Center).
+    pub application: String,
+    pub url: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub satellite: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// SEI's `metadata`, as its API returns it (`repos`, `projects`, ...).
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -455,6 +480,20 @@ fn validate_principal(
 
 pub fn validate_seed(seed: &Seed) -> Result<(), SandboxError> {
     let fail = |path: String, why: &str| Err(SandboxError::Seed(format!("{path}: {why}")));
+    for (i, r) in seed.sei.integrations.iter().enumerate() {
+        if !["bitbucket", "bitbucket_server"].contains(&r.application.as_str()) {
+            return fail(
+                format!("sei.integrations[{i}].application"),
+                "must be bitbucket or bitbucket_server",
+            );
+        }
+        if !seed.sei.api_keys.iter().any(|k| k.account == r.account) {
+            return fail(
+                format!("sei.integrations[{i}].account"),
+                "no API key of the seed has this account",
+            );
+        }
+    }
     if seed.sei.api_keys.is_empty() {
         return fail("sei.api_keys".into(), "at least one API key is needed");
     }

@@ -6,10 +6,11 @@ terraform {
   }
 }
 
-data "sei_bitbucket_integration" "prod" {
-  name = "bb-prod"
+# An integration made in the SEI UI, looked up by name (ignoring case).
+data "sei_bitbucket_integration" "ui_made" {
+  name = "acme-bitbucket"
 }
 
-output "prod_repositories" {
-  value = data.sei_bitbucket_integration.prod.repositories
+output "ui_made_repositories" {
+  value = data.sei_bitbucket_integration.ui_made.repositories
 }

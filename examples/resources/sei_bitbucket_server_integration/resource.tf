@@ -6,6 +6,11 @@ terraform {
   }
 }
 
+variable "bbdc_url" {
+  type        = string
+  description = "Your Data Center's base URL, such as https://bitbucket.acme.internal."
+}
+
 variable "bbdc_token" {
   type      = string
   ephemeral = true
@@ -15,7 +20,7 @@ variable "bbdc_token" {
 resource "sei_bitbucket_server_integration" "onprem" {
   name         = "bbdc-prod"
   description  = "On-prem Bitbucket"
-  url          = "https://bitbucket.acme.internal"
+  url          = var.bbdc_url
   projects     = ["Platform"]   # project names, not keys
   repositories = ["api", "web"] # repository names, not PROJECT/slug
   tags         = ["17"]

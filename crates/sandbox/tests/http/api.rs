@@ -11,10 +11,55 @@ const KEY: &str = "sandbox-sei-api-key";
 const PAT: &str = "pat.acme.sandbox.token";
 const OPS: (&str, &str) = ("ops@acme.example", "ATATT-sandbox-ops-token");
 
+/// The examples' seed without its pre-existing integrations: these tests
+/// count the records they make from an empty account.
 fn seed() -> sandbox::Seed {
+    let mut seed = seeded();
+    seed.sei.integrations.clear();
+    seed
+}
+
+fn seeded() -> sandbox::Seed {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/sandbox/seed.json")).unwrap();
     sandbox::parse_seed(&text).unwrap()
+}
+
+#[tokio::test]
+async fn seeded_integrations_exist_in_a_new_world_below_the_ids_it_hands_out() {
+    sei_sandbox::install_crypto_provider();
+    let sb = sandbox::start(seeded(), None, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = Client::new();
+    let listed: serde_json::Value = client
+        .post(format!("{}/v1/integrations/list", sb.sei_endpoint()))
+        .header("Authorization", format!("ApiKey {KEY}"))
+        .json(&serde_json::json!({"filter": {}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let records = listed["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{listed}");
+    assert_eq!(records[0]["name"], "acme-bitbucket");
+    assert_eq!(records[0]["application"], "bitbucket");
+    assert_eq!(records[0]["metadata"]["repos"], "acme/api,acme/web");
+    assert!(records[0]["id"].as_str().unwrap().parse::<u64>().unwrap() < 4500);
+    let created: serde_json::Value = client
+        .post(format!("{}/v1/integrations", sb.sei_endpoint()))
+        .header("Authorization", format!("ApiKey {KEY}"))
+        .json(&serde_json::json!({"name": "bb-new", "application": "bitbucket", "url": "https://bitbucket.org", "satellite": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["id"], "4500", "{created}");
+    sb.stop().await;
 }
 
 async fn start() -> (RunningSandbox, Client) {
@@ -402,7 +447,10 @@ async fn bitbucket_auth_kinds_scopes_and_removed_endpoints() {
         pages += 1;
     }
     assert_eq!(pages, 2);
-    assert_eq!(names, ["acme/api", "acme/web", "acme/infra", "acme/docs"]);
+    assert_eq!(
+        names,
+        ["acme/api", "acme/web", "acme/infra", "acme/docs", "acme/billing-api"]
+    );
     // Bitbucket lists a workspace's public repositories to anyone: a
     // non-member, and a caller without credentials. Only role=member, and
     // /user/workspaces, tell membership.
