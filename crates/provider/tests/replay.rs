@@ -784,7 +784,11 @@ fn team_world() -> World {
                 satellite: i % 2 == 0,
                 tags: if i % 7 == 0 { vec!["17".into()] } else { vec![] },
                 metadata: serde_json::from_value(json!({"repos": ""})).unwrap(),
-                authentication: if i % 2 == 0 { "none".into() } else { "api_key".into() },
+                authentication: match i {
+                    3 => "oauth".into(),
+                    _ if i % 2 == 0 => "none".into(),
+                    _ => "api_key".into(),
+                },
                 linked_credentials: None,
                 created_at: 1_767_225_600,
                 updated_at: 1_767_225_600 + i as i64,
@@ -836,6 +840,7 @@ async fn terraform_query_and_plan_generate_config_out_as_1_14_and_1_15_send_them
             .unwrap()
             .into_inner();
         let mut found = Vec::new();
+        let mut oauth_seen = false;
         while let Some(event) = stream.message().await.unwrap() {
             assert!(errors(&event.diagnostic).is_empty(), "{:?}", event.diagnostic);
             found.push(event);
@@ -864,7 +869,16 @@ async fn terraform_query_and_plan_generate_config_out_as_1_14_and_1_15_send_them
                 config["id"].is_null(),
                 "computed attributes are not generated: {config}"
             );
+            if state["authentication"] == "oauth" {
+                // Needs no placeholder code: the grant stays in SEI.
+                assert_eq!(config["credentials_version"], json!(1), "{config}");
+                assert!(config["oauth_code_wo"].is_null(), "{config}");
+                let diags = q.validate_resource(&s, CLOUD, &config).await;
+                assert!(errors(&diags).is_empty(), "{diags:?}");
+                oauth_seen = true;
+            }
         }
+        assert!(oauth_seen, "the listed records include an OAuth one");
         q.stop().await;
 
         // terraform plan -generate-config-out, import { to = ..., identity =

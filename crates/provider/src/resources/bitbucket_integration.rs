@@ -103,6 +103,9 @@ impl IntegrationModel {
     }
 }
 
+const MISSING_CREDENTIALS: &str = "Missing credentials";
+const MISSING_CREDENTIALS_DETAIL: &str = "Give SEI credentials in exactly one form: one or more `credential` blocks, `oauth_code_wo`, or `satellite = true` for an on-premises satellite. For an integration imported from SEI with `authentication = \"api_key\"` or `\"multiple_api_keys\"`, add one `credential` block per Bitbucket account SEI should use (`username` = the account's Atlassian email, and `password_wo` or `password`): SEI never returns credentials, not even usernames, so the first apply after the import sends the configured ones. One imported with `authentication = \"oauth\"` needs only `credentials_version`.";
+
 /// A `credential` block has no `auth_type`: a username that is not an
 /// email makes Bitbucket read the secret as an App Password. Say what fits
 /// a block instead of the resource-level advice.
@@ -289,15 +292,19 @@ impl IntegrationKind for Cloud {
             forms.push("satellite = true");
         }
         match forms.len() {
-            0 if !config.record.satellite.is_unknown() => diags.error(
-                "Missing credentials",
-                "Give SEI credentials in exactly one form: one or more `credential` blocks, `oauth_code_wo`, or `satellite = true` for an on-premises satellite. For an integration imported from SEI with `authentication = \"api_key\"` or `\"multiple_api_keys\"`, add one `credential` block per Bitbucket account SEI should use (`username` = the account's Atlassian email, and `password_wo` or `password`): SEI never returns credentials, not even usernames, so the first apply after the import sends the configured ones.",
-            ),
+            // With `credentials_version` set, it may be an integration
+            // imported from SEI with an OAuth grant, which keeps SEI's grant
+            // and needs nothing more: only the plan knows the record.
+            0 if !config.settings.credentials_version.is_null() => {}
+            0 if !config.record.satellite.is_unknown() => diags.error(MISSING_CREDENTIALS, MISSING_CREDENTIALS_DETAIL),
             0 | 1 => {}
             _ => diags.error_at(
                 AttributePath::attr(if satellite { "satellite" } else { "oauth_code_wo" }),
                 "Conflicting credentials",
-                format!("Use exactly one form of credentials; this configuration sets {}.", forms.join(" and ")),
+                format!(
+                    "Use exactly one form of credentials; this configuration sets {}.",
+                    forms.join(" and ")
+                ),
             ),
         }
         for (i, c) in blocks.items().iter().enumerate() {
@@ -321,6 +328,14 @@ impl IntegrationKind for Cloud {
         if let (Some(url), Form::Blocks) = (plan.config.record.url.known(), plan.config.config_form()) {
             let what = "the Bitbucket credentials SEI uses with it";
             crate::integration::warn_clear_text(url, what, AttributePath::attr("url"), &mut checked);
+        }
+        // Validation let a configuration without credentials through when it
+        // sets `credentials_version`: right only for a record that holds an
+        // OAuth grant SEI keeps.
+        let unset = plan.config.config_form() == Form::Unset && !plan.config.record.satellite.is_unknown();
+        let keeps_grant = plan.prior.as_ref().is_some_and(|p| p.state_form() == Form::OAuth);
+        if unset && !keeps_grant {
+            checked.error(MISSING_CREDENTIALS, MISSING_CREDENTIALS_DETAIL);
         }
         let Some(prior) = &plan.prior else {
             return checked;
@@ -346,18 +361,25 @@ impl IntegrationKind for Cloud {
         let name = state.record.name.as_deref().unwrap_or_default();
         match state.record.authentication.as_deref() {
             Some(kind @ ("api_key" | "multiple_api_keys")) => {
-                let blocks = if kind == "api_key" { "one `credential` block" } else { "one `credential` block per Bitbucket account SEI uses (two or more)" };
+                let blocks = if kind == "api_key" {
+                    "one `credential` block"
+                } else {
+                    "one `credential` block per Bitbucket account SEI uses (two or more)"
+                };
                 diags.warning_at(
                     AttributePath::attr("credential"),
                     "Add the credentials SEI holds",
                     format!("Integration {name:?} authenticates with {kind}: add {blocks} to its configuration, each with the account's Atlassian email as `username` and the token in `password_wo`, and set `credentials_version = 1`. SEI never returns credentials, not even usernames, so they cannot be generated; the first apply sends the configured ones."),
                 );
             }
-            Some("oauth") => diags.warning_at(
-                AttributePath::attr("credentials_version"),
-                "Record the OAuth grant's version",
-                format!("Integration {name:?} uses an OAuth grant: add `credentials_version = 1` (the plan records it and sends nothing), and `oauth_code_wo` with a new authorization code only when re-authorising (docs/guides/oauth-reauthorization.md)."),
-            ),
+            // The grant stays in SEI: `credentials_version = 1` is all the
+            // configuration needs (the first plan records it, sending
+            // nothing); a code goes in `oauth_code_wo` only to re-authorise.
+            Some("oauth") => {
+                let mut config = generic;
+                config.set_attr("credentials_version", Value::int(1));
+                return config;
+            }
             _ => {}
         }
         generic

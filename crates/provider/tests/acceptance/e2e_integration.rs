@@ -392,6 +392,72 @@ fn oauth_integration_from_an_authorize_code_and_import_records_version_without_a
     other.assert_empty_plan();
 }
 
+/// The OAuth guide's import, as written: `credentials_version = 1` and no
+/// `oauth_code_wo` placeholder. The first plan imports and records the
+/// version (one in-place update that sends SEI nothing); the next is empty.
+/// Without credentials_version, or for a record that holds keys, the
+/// configuration is still "Missing credentials".
+#[test]
+#[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
+fn an_oauth_integration_imports_with_credentials_version_only() {
+    let tf = Tf::new();
+    let code = authorize_code(&tf);
+    let (status, rec) = tf.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(
+            json!({"name": "bb-oauth-ui", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "method": "oauth", "code": code, "tags": [], "metadata": {}}),
+        ),
+    );
+    assert_eq!(status, 200, "{rec}");
+    let id = rec["id"].as_str().unwrap().to_string();
+    let config = |version: &str| {
+        format!(
+            "import {{\n  to = sei_bitbucket_integration.oauth\n  id = \"{id}\"\n}}\nresource \"sei_bitbucket_integration\" \"oauth\" {{\n  name                = \"bb-oauth-ui\"\n  credentials_version = {version}\n}}\n"
+        )
+    };
+    tf.config(&config("null"));
+    let refused = tf.run(&["validate", "-json"]);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    assert!(refused.stdout.contains("Missing credentials"), "{}", refused.stdout);
+
+    tf.config(&config("1"));
+    tf.sandbox.reset_counters();
+    let (code, out) = tf.plan_code();
+    assert_eq!(code, 2, "{}", out.all());
+    assert!(
+        out.stdout.contains("1 to import, 0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        out.stdout
+    );
+    tf.apply();
+    assert_eq!(tf.sandbox.calls("PUT /sei/"), 0, "no update, hence no code, was sent");
+    assert_eq!(tf.sandbox.token_record(&id)["replacements"], 0);
+    assert_eq!(tf.attrs("sei_bitbucket_integration.oauth")["credentials_version"], 1);
+    assert_eq!(tf.attrs("sei_bitbucket_integration.oauth")["authentication"], "oauth");
+    tf.assert_empty_plan();
+
+    // A record that holds keys, configured the same way, is told to add them.
+    let (_, keyed) = tf.sandbox.send(
+        "POST",
+        "/sei/api/v1/integrations",
+        Some(
+            json!({"name": "bb-keyed-ui", "application": "bitbucket", "url": "https://bitbucket.org",
+                    "method": "apikey", "username": OPS.0, "apikey": OPS.1, "tags": [], "metadata": {}}),
+        ),
+    );
+    let keyed_id = keyed["id"].as_str().unwrap_or_else(|| panic!("{keyed}")).to_string();
+    let other = tf.other_work("keyed");
+    tf.config_in(
+        &other,
+        &format!("import {{\n  to = sei_bitbucket_integration.keyed\n  id = \"{keyed_id}\"\n}}\nresource \"sei_bitbucket_integration\" \"keyed\" {{\n  name                = \"bb-keyed-ui\"\n  credentials_version = 1\n}}\n"),
+    );
+    let out = tf.run_in(&other, &["plan", "-no-color", "-input=false"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("Missing credentials"), "{}", out.all());
+}
+
 #[test]
 #[cfg_attr(no_terraform, ignore = "needs terraform >= 1.11 on PATH")]
 fn a_name_conflict_gives_the_import_command_at_plan_and_at_apply() {
