@@ -16,6 +16,7 @@ mod docs_schema;
 mod e2e_adoption;
 mod e2e_credential;
 mod e2e_datacenter;
+mod e2e_guides;
 mod e2e_integration;
 mod e2e_networks;
 mod e2e_ownership;
