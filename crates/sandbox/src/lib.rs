@@ -23,6 +23,7 @@ mod error;
 pub mod seed;
 mod sei;
 mod shared;
+mod tags;
 pub mod tls;
 pub mod world;
 
@@ -101,6 +102,17 @@ impl Sandbox {
         if world.next_id == 0 {
             world.next_id = 4500;
             seed_integrations(&mut world, &seed.sei.integrations);
+            for t in &seed.sei.tags {
+                world.tags.insert(
+                    t.id,
+                    world::StoredTag {
+                        id: t.id,
+                        account: t.account.clone(),
+                        name: t.name.clone(),
+                        created_at: 1_767_225_600,
+                    },
+                );
+            }
         }
         let control = Control::new(seed.bitbucket.rate_limit_per_hour, seed.datacenter.rate_limit);
         // reqwest is built without a TLS provider of its own; the process
@@ -167,7 +179,7 @@ impl Sandbox {
 /// The whole HTTP surface of one sandbox.
 pub fn app(sandbox: Arc<Sandbox>) -> Router {
     Router::new()
-        .nest("/sei/api", sei::routes())
+        .nest("/sei/api", sei::routes().merge(tags::routes()))
         .nest("/bitbucket", bitbucket::routes())
         .nest(datacenter::BASE_PATH, datacenter::routes())
         .fallback(shared::unknown_route)

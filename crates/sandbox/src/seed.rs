@@ -277,6 +277,19 @@ pub struct SeiSeed {
     /// Added to a new world only (not to a loaded `--state`).
     #[serde(default)]
     pub integrations: Vec<IntegrationSeed>,
+    /// SEI's tags, which integrations' `tags` name by id.
+    #[serde(default)]
+    pub tags: Vec<TagSeed>,
+}
+
+/// One SEI tag.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagSeed {
+    pub account: String,
+    /// A numeric id, as SEI's.
+    pub id: u64,
+    pub name: String,
 }
 
 /// One pre-existing SEI integration.
@@ -480,6 +493,17 @@ fn validate_principal(
 
 pub fn validate_seed(seed: &Seed) -> Result<(), SandboxError> {
     let fail = |path: String, why: &str| Err(SandboxError::Seed(format!("{path}: {why}")));
+    for (i, t) in seed.sei.tags.iter().enumerate() {
+        if t.name.trim().is_empty() || t.name != t.name.to_lowercase() {
+            return fail(
+                format!("sei.tags[{i}].name"),
+                "must be non-empty and lower case, as SEI stores it",
+            );
+        }
+        if seed.sei.tags.iter().filter(|o| o.id == t.id).count() > 1 {
+            return fail(format!("sei.tags[{i}].id"), "must be unique");
+        }
+    }
     for (i, r) in seed.sei.integrations.iter().enumerate() {
         if !["bitbucket", "bitbucket_server"].contains(&r.application.as_str()) {
             return fail(

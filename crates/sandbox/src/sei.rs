@@ -30,7 +30,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
 
 /// Resolves the API key to its account. Unknown keys, and an account header
 /// naming another account, get SEI's bare 401.
-fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, ApiError> {
+pub(crate) fn authenticate(sb: &Sandbox, req: &Request) -> Result<String, ApiError> {
     let headers = req.headers();
     let key = headers
         .get("x-api-key")

@@ -13,6 +13,10 @@ use super::error::SandboxError;
 pub struct World {
     pub next_id: u64,
     pub integrations: BTreeMap<u64, StoredIntegration>,
+    /// SEI's tags (`/v1/tags`), by id. SEI stores names in lower case,
+    /// unique per account.
+    #[serde(default)]
+    pub tags: BTreeMap<u64, StoredTag>,
     /// Principal names whose credentials Bitbucket now refuses.
     pub revoked: BTreeSet<String>,
     /// Principal name → further valid secrets (API tokens), as an account
@@ -70,6 +74,14 @@ pub struct StoredIntegration {
     pub updated_at: i64,
     pub ingestion_frequency: u32,
     pub token: StoredToken,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredTag {
+    pub id: u64,
+    pub account: String,
+    pub name: String,
+    pub created_at: i64,
 }
 
 /// SEI's token record. The sandbox keeps digests, not secrets: enough for

@@ -346,6 +346,25 @@ impl<T: ToValue> ToValue for Vec<T> {
     }
 }
 
+/// A `map(...)` attribute, keyed by string.
+impl<T: FromValue> FromValue for BTreeMap<String, T> {
+    fn from_value(value: &Value, path: &AttributePath) -> Result<Self, ModelError> {
+        match value {
+            Value::Map(m) | Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| T::from_value(v, &path.push_key(k)).map(|t| (k.clone(), t)))
+                .collect(),
+            v => Err(not_known_or(v, path, "a map")),
+        }
+    }
+}
+
+impl<T: ToValue> ToValue for BTreeMap<String, T> {
+    fn to_value(&self) -> Value {
+        Value::Map(self.iter().map(|(k, v)| (k.clone(), v.to_value())).collect())
+    }
+}
+
 /// Reshapes `value` to the collection kinds of `ty`: lists become sets where
 /// the type is a set (sorted and de-duplicated, so equal sets encode alike).
 pub fn conform(value: Value, ty: &Type) -> Value {

@@ -396,6 +396,31 @@ struct ListPage {
     metadata: Option<PageMeta>,
 }
 
+/// One SEI tag: integrations' `tags` hold its id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Tag {
+    #[serde(deserialize_with = "id_text")]
+    pub id: String,
+    pub name: String,
+}
+
+/// SEI writes ids as strings; accept a number too.
+fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("a tag id, not {other}"))),
+    }
+}
+
+#[derive(Deserialize)]
+struct TagPage {
+    #[serde(default)]
+    records: Vec<Tag>,
+    #[serde(default, rename = "_metadata")]
+    metadata: Option<PageMeta>,
+}
+
 #[derive(Deserialize)]
 struct PageMeta {
     #[serde(default)]
@@ -483,8 +508,13 @@ impl SeiClient {
     }
 
     fn url(&self, tail: &str) -> Url {
+        self.url_of("integrations", tail)
+    }
+
+    /// `<endpoint>/v1/<collection><tail>`, with the org and project scope.
+    fn url_of(&self, collection: &str, tail: &str) -> Url {
         let mut url = self.base.clone();
-        let path = format!("{}/v1/integrations{tail}", self.base.path().trim_end_matches('/'));
+        let path = format!("{}/v1/{collection}{tail}", self.base.path().trim_end_matches('/'));
         url.set_path(&path);
         {
             let mut q = url.query_pairs_mut();
@@ -502,10 +532,11 @@ impl SeiClient {
     }
 
     fn request(&self, method: Method, tail: &str) -> RequestBuilder {
-        let mut rb = self
-            .http
-            .request(method, self.url(tail))
-            .header("Accept", "application/json");
+        self.request_to(method, self.url(tail))
+    }
+
+    fn request_to(&self, method: Method, url: Url) -> RequestBuilder {
+        let mut rb = self.http.request(method, url).header("Accept", "application/json");
         rb = match &self.auth {
             SeiAuth::PlatformToken(t) => rb.header("x-api-key", t.expose()),
             SeiAuth::ApiKey(k) => rb.header("Authorization", format!("ApiKey {}", k.expose())),
@@ -807,6 +838,42 @@ impl SeiClient {
             merge_page(&mut out, &mut seen, parsed.records);
             let has_next = parsed.metadata.is_some_and(|m| m.has_next);
             if empty || !has_next {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every tag of the account (`POST /v1/tags/list`, gitsei
+    /// `TagsController.tagsList`), at SEI's largest page. SEI stores tag
+    /// names in lower case.
+    pub async fn list_tags(&self, cancel: &CancellationToken) -> Result<Vec<Tag>, SeiError> {
+        let url = self.url_of("tags", "/list");
+        let mut out: Vec<Tag> = Vec::new();
+        for page in 0u32.. {
+            let body = serde_json::json!({"page": page, "page_size": SNAPSHOT_PAGE_SIZE, "filter": {}});
+            let ex = http::exchange(
+                || self.request_to(Method::POST, url.clone()).json(&body),
+                &self.policy,
+                cancel,
+            )
+            .await?;
+            let (status, text, attempts) = (ex.status, ex.body.as_str(), ex.attempts);
+            if status == StatusCode::NOT_FOUND {
+                return Err(SeiError::UnexpectedNotFound {
+                    url: redacted(&url),
+                    message: short(&error_message(text, status)),
+                });
+            }
+            check_status(status, text, attempts, http::server_wait(&ex.headers))?;
+            let parsed: TagPage = serde_json::from_str(text).map_err(|e| SeiError::Decode(e.to_string()))?;
+            let empty = parsed.records.is_empty();
+            for tag in parsed.records {
+                if !out.iter().any(|t| t.id == tag.id) {
+                    out.push(tag);
+                }
+            }
+            if empty || !parsed.metadata.is_some_and(|m| m.has_next) {
                 break;
             }
         }

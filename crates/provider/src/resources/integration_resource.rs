@@ -355,6 +355,7 @@ impl<K: IntegrationKind> Resource<Services> for IntegrationResource<K> {
             &mut plan.diags,
         )
         .await;
+        lifecycle::check_tags(ctx, prior_record, &K::record(&plan.config).tags, &mut plan.diags).await;
         let authentication = K::authentication_for(&plan.config);
         let Some(prior) = &plan.prior else {
             K::settings_mut(&mut plan.planned).credentials_sent_at = if K::credentials(&plan.config).is_some() {

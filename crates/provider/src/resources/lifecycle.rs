@@ -75,6 +75,43 @@ fn private_map(private: &[u8]) -> serde_json::Map<String, serde_json::Value> {
     serde_json::from_slice(private).unwrap_or_default()
 }
 
+/// Tag ids a plan adds that SEI does not have fail the plan on `tags`, when
+/// SEI can list its tags (one listing per process). Ids the record already
+/// carries are not checked again: a tag deleted in SEI later must not block
+/// every plan of the integrations that had it.
+pub(crate) async fn check_tags(
+    ctx: &Ctx,
+    prior: Option<&IntegrationRecord>,
+    configured: &Val<Vec<String>>,
+    diags: &mut Diagnostics,
+) {
+    let Val::Known(ids) = configured else { return };
+    let before = prior.and_then(|p| p.tags.known()).cloned().unwrap_or_default();
+    let added: Vec<&String> = ids.iter().filter(|id| !before.contains(id)).collect();
+    if added.is_empty() {
+        return;
+    }
+    let Some(tags) = ctx.services.known_tags(&ctx.cancel).await else {
+        return;
+    };
+    let unknown: Vec<String> = added
+        .into_iter()
+        .filter(|id| !tags.iter().any(|t| &t.id == *id))
+        .map(|id| format!("{id:?}"))
+        .collect();
+    if unknown.is_empty() {
+        return;
+    }
+    diags.error_at(
+        AttributePath::attr("tags"),
+        "Unknown SEI tag",
+        format!(
+            "SEI has no tag with id {} in this account. `tags` takes SEI's tag ids; look them up by name with the `sei_tags` data source (for example `data.sei_tags.all.ids[\"platform\"]`), or create the tag in SEI first.",
+            unknown.join(", ")
+        ),
+    );
+}
+
 /// Checks at plan that the name a create or a rename plans is free: not
 /// held in SEI by another record (ignoring case, as SEI compares), and not
 /// planned by another resource of this configuration. A create also proves

@@ -44,6 +44,9 @@ pub struct Services {
     said: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The outcome of the SEI connection check, once it is not transient.
     sei_checked: tokio::sync::Mutex<Option<Result<(), SeiError>>>,
+    /// The account's tags, listed once per process; `None` inside when SEI
+    /// could not list them (its tags API answered an error).
+    tags: tokio::sync::OnceCell<Option<Arc<Vec<crate::clients::sei::Tag>>>>,
 }
 
 impl Services {
@@ -83,6 +86,7 @@ impl Services {
             datacenter,
             said: Default::default(),
             sei_checked: tokio::sync::Mutex::new(None),
+            tags: tokio::sync::OnceCell::new(),
         }))
     }
 
@@ -100,6 +104,27 @@ impl Services {
     /// it.
     pub fn invalidate(&self, id: &str) {
         self.records.invalidate(id);
+    }
+
+    /// The account's tags, from one listing per process (one call per 1000
+    /// tags), shared by every plan that names tags. `None` when SEI could
+    /// not say: a plan then cannot check tag ids, and does not pretend to.
+    pub async fn known_tags(
+        &self,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Option<Arc<Vec<crate::clients::sei::Tag>>> {
+        self.tags
+            .get_or_init(|| async {
+                match self.sei.list_tags(cancel).await {
+                    Ok(tags) => Some(Arc::new(tags)),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "SEI's tags cannot be listed; tag ids are not checked");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     /// Checks once per process that SEI answers this endpoint, key and

@@ -23,6 +23,7 @@ mod e2e_ownership;
 mod e2e_performance;
 mod e2e_rate_limits;
 mod e2e_rotation;
+mod e2e_tags;
 mod e2e_validation;
 mod examples;
 mod release_mirror;

@@ -25,6 +25,95 @@ fn seeded() -> sandbox::Seed {
     sandbox::parse_seed(&text).unwrap()
 }
 
+/// SEI's tags API as gitsei's TagsController serves it: GET by id (404 for
+/// none), the paged list with a lower-cased name prefix and tag ids, and
+/// create with names stored lower case and unique.
+#[tokio::test]
+async fn tags_are_listed_read_and_created_as_sei_does() {
+    sei_sandbox::install_crypto_provider();
+    let sb = sandbox::start(seeded(), None, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{}{path}", sb.sei_endpoint()))
+            .header("Authorization", format!("ApiKey {KEY}"))
+            .json(&body)
+            .send()
+    };
+    let all: serde_json::Value = post("/v1/tags/list", serde_json::json!({"filter": {}}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["count"], 6, "{all}");
+    let pay: serde_json::Value = post(
+        "/v1/tags/list",
+        serde_json::json!({"filter": {"partial": {"name": "PAY"}}}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        pay["records"],
+        serde_json::json!([{"id": "7", "name": "payments", "created_at": 1_767_225_600}])
+    );
+    let by_id: serde_json::Value = post("/v1/tags/list", serde_json::json!({"filter": {"tag_ids": ["17", "4"]}}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_id["count"], 2, "{by_id}");
+    let got = client
+        .get(format!("{}/v1/tags/17", sb.sei_endpoint()))
+        .header("Authorization", format!("ApiKey {KEY}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    let missing = client
+        .get(format!("{}/v1/tags/4242", sb.sei_endpoint()))
+        .header("Authorization", format!("ApiKey {KEY}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let created: serde_json::Value = post("/v1/tags", serde_json::json!({"name": "Data-Team"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let again = post("/v1/tags", serde_json::json!({"name": "data-team"}))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    let read: serde_json::Value = client
+        .get(format!("{}/v1/tags/{id}", sb.sei_endpoint()))
+        .header("Authorization", format!("ApiKey {KEY}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read["name"], "data-team");
+    let unauthenticated = client
+        .post(format!("{}/v1/tags/list", sb.sei_endpoint()))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    sb.stop().await;
+}
+
 #[tokio::test]
 async fn seeded_integrations_exist_in_a_new_world_below_the_ids_it_hands_out() {
     sei_sandbox::install_crypto_provider();

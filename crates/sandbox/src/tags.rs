@@ -1,0 +1,156 @@
+//! SEI's tags: `/sei/api/v1/tags…`, from the LevelOps sources the SEI
+//! contract cites (gitsei `api-levelops/.../controllers/TagsController.java`
+//! and `database-services/.../TagsService.java`):
+//!
+//! - `GET /v1/tags/{id}`: `{id, name, created_at}`, or 404 when the account
+//!   has no such tag;
+//! - `POST /v1/tags/list` with SEI's list request: `filter.partial.name` is a
+//!   name prefix (lower-cased, SQL `LIKE 'x%'`), `filter.tag_ids` a set of
+//!   ids; the paged answer of every SEI list;
+//! - `POST /v1/tags` with `{name}`: `{id}`; names are stored lower case and
+//!   unique per account ("Tag name already exists at this level.").
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::sei::authenticate;
+use super::shared::{self, ApiError, Service};
+use super::world::StoredTag;
+use super::Sandbox;
+
+pub fn routes() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route("/v1/tags", post(create))
+        .route("/v1/tags/list", post(list))
+        .route("/v1/tags/{id}", get(read))
+}
+
+fn render(t: &StoredTag) -> Value {
+    json!({"id": t.id.to_string(), "name": t.name, "created_at": t.created_at})
+}
+
+async fn read(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Request) -> Result<Json<Value>, ApiError> {
+    let account = authenticate(&sb, &req)?;
+    let found = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| sb.read_world(|w| w.tags.get(&id).filter(|t| t.account == account).cloned()));
+    found
+        .map(|t| Json(render(&t)))
+        .ok_or_else(|| ApiError::spring(StatusCode::NOT_FOUND, "", format!("/v1/tags/{id}")))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListBody {
+    page: i64,
+    page_size: Option<i64>,
+    filter: ListFilter,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListFilter {
+    partial: Option<Partial>,
+    tag_ids: Option<Vec<Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Partial {
+    name: Option<String>,
+}
+
+async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
+    let account = authenticate(&sb, &req)?;
+    let body: ListBody = shared::read_body(req, Service::Sei).await?;
+    let page = usize::try_from(body.page.max(0)).unwrap_or(0);
+    let page_size = body
+        .page_size
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1000);
+    let prefix = body
+        .filter
+        .partial
+        .and_then(|p| p.name)
+        .map(|n| n.to_lowercase())
+        .unwrap_or_default();
+    let ids: Option<Vec<String>> = body.filter.tag_ids.map(|ids| {
+        ids.iter()
+            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .collect()
+    });
+    let matching: Vec<StoredTag> = sb.read_world(|w| {
+        w.tags
+            .values()
+            .filter(|t| t.account == account && t.name.starts_with(&prefix))
+            .filter(|t| ids.as_ref().is_none_or(|ids| ids.contains(&t.id.to_string())))
+            .cloned()
+            .collect()
+    });
+    let total = matching.len();
+    let records: Vec<Value> = matching
+        .iter()
+        .skip(page.saturating_mul(page_size))
+        .take(page_size)
+        .map(render)
+        .collect();
+    // The same quirk as every SEI list: a full page says there is more.
+    let has_next = records.len() >= page_size;
+    let mut meta = json!({"page_size": page_size, "page": page, "has_next": has_next, "total_count": total});
+    if has_next {
+        meta["next_page"] = json!(page + 1);
+    }
+    Ok(Json(
+        json!({"records": records, "count": records.len(), "_metadata": meta}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewTag {
+    name: String,
+}
+
+async fn create(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
+    let account = authenticate(&sb, &req)?;
+    let body: NewTag = shared::read_body(req, Service::Sei).await?;
+    let name = body.name.trim().to_lowercase();
+    if name.is_empty() {
+        return Err(ApiError::SeiInternal);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let created = sb.mutate(
+        |w| {
+            if w.tags.values().any(|t| t.account == account && t.name == name) {
+                return Err(ApiError::spring(
+                    StatusCode::BAD_REQUEST,
+                    "Tag name already exists at this level.",
+                    "/v1/tags",
+                ));
+            }
+            let id = w.tags.keys().max().map_or(1, |m| m + 1);
+            w.tags.insert(
+                id,
+                StoredTag {
+                    id,
+                    account: account.clone(),
+                    name: name.clone(),
+                    created_at: now,
+                },
+            );
+            Ok(id)
+        },
+        |_| ApiError::SeiInternal,
+    )?;
+    Ok(Json(json!({"id": created.to_string()})))
+}
