@@ -316,6 +316,31 @@ impl Process {
             .into_inner()
     }
 
+    /// `import { to = ..., identity = {...} }`: ImportResourceState with the
+    /// identity, as node_resource_plan_instance.go's importState sends it.
+    async fn import_by_identity(&mut self, s: &Schemas, type_name: &str, identity: &Json) -> Applied {
+        let imported = self
+            .rpc
+            .import_resource_state(pb::import_resource_state::Request {
+                type_name: type_name.into(),
+                id: String::new(),
+                client_capabilities: self.caps(),
+                identity: Some(pb::ResourceIdentityData {
+                    identity_data: Some(dynamic(identity, &s.identity)),
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&imported.diagnostics).is_empty(), "{:?}", imported.diagnostics);
+        let r = &imported.imported_resources[0];
+        Applied {
+            state: decode(&r.state),
+            private: r.private.clone(),
+            identity: identity_of(&r.identity),
+        }
+    }
+
     async fn read(&mut self, s: &Schemas, type_name: &str, current: &Applied) -> pb::read_resource::Response {
         self.rpc
             .read_resource(pb::read_resource::Request {
@@ -714,26 +739,7 @@ async fn opentofu_1_12_imports_by_identity_and_reports_itself_as_1_13() {
     let s = Process::schemas(client).await;
     let mut p = Process::start(client).await;
     assert!(errors(&p.configure(&s, &provider_config(&sb)).await).is_empty());
-    let imported = p
-        .rpc
-        .import_resource_state(pb::import_resource_state::Request {
-            type_name: SERVER.into(),
-            id: String::new(),
-            client_capabilities: p.caps(),
-            identity: Some(pb::ResourceIdentityData {
-                identity_data: Some(dynamic(&json!({"id": id}), &s.identity)),
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(errors(&imported.diagnostics).is_empty(), "{:?}", imported.diagnostics);
-    let r = &imported.imported_resources[0];
-    let got = Applied {
-        state: decode(&r.state),
-        private: r.private.clone(),
-        identity: identity_of(&r.identity),
-    };
+    let got = p.import_by_identity(&s, SERVER, &json!({"id": id})).await;
     assert_eq!(got.identity, Some(json!({"id": id})));
     let read = p.read(&s, SERVER, &got).await;
     assert!(errors(&read.diagnostics).is_empty(), "{:?}", read.diagnostics);
@@ -893,26 +899,7 @@ async fn terraform_query_and_plan_generate_config_out_as_1_14_and_1_15_send_them
         let id = decode(&satellite.identity.as_ref().unwrap().identity_data)["id"].clone();
         let mut p = Process::start(client).await;
         assert!(errors(&p.configure(&s, &provider_config(&sb)).await).is_empty());
-        let imported = p
-            .rpc
-            .import_resource_state(pb::import_resource_state::Request {
-                type_name: CLOUD.into(),
-                id: String::new(),
-                client_capabilities: p.caps(),
-                identity: Some(pb::ResourceIdentityData {
-                    identity_data: Some(dynamic(&json!({"id": id}), &s.identity)),
-                }),
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        assert!(errors(&imported.diagnostics).is_empty(), "{:?}", imported.diagnostics);
-        let r = &imported.imported_resources[0];
-        let got = Applied {
-            state: decode(&r.state),
-            private: r.private.clone(),
-            identity: identity_of(&r.identity),
-        };
+        let got = p.import_by_identity(&s, CLOUD, &json!({"id": id})).await;
         let read = p.read(&s, CLOUD, &got).await;
         assert!(errors(&read.diagnostics).is_empty(), "{:?}", read.diagnostics);
         let generated = p

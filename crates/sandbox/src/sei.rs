@@ -739,20 +739,5 @@ async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value
             .collect()
     });
     matching.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
-    let total = matching.len();
-    let records: Vec<Value> = matching
-        .iter()
-        .skip(page.saturating_mul(page_size))
-        .take(page_size)
-        .map(render)
-        .collect();
-    // SEI's quirk: a full page says there is more, even when there is not.
-    let has_next = records.len() >= page_size;
-    let mut meta = json!({"page_size": page_size, "page": page, "has_next": has_next, "total_count": total});
-    if has_next {
-        meta["next_page"] = json!(page + 1);
-    }
-    Ok(Json(
-        json!({"records": records, "count": records.len(), "_metadata": meta}),
-    ))
+    Ok(Json(shared::sei_page(&matching, page, page_size, render)))
 }

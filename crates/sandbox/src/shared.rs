@@ -306,3 +306,27 @@ pub fn request_authority(req: &Request) -> Option<String> {
         .map(str::to_string)
         .or_else(|| req.uri().authority().map(|a| a.to_string()))
 }
+
+/// One page of an SEI list answer over `matching` (already filtered and
+/// ordered), with SEI's quirk: a full page says there is more, even when
+/// there is not.
+pub fn sei_page<T>(
+    matching: &[T],
+    page: usize,
+    page_size: usize,
+    render: impl Fn(&T) -> serde_json::Value,
+) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = matching
+        .iter()
+        .skip(page.saturating_mul(page_size))
+        .take(page_size)
+        .map(render)
+        .collect();
+    let has_next = records.len() >= page_size;
+    let mut meta =
+        serde_json::json!({"page_size": page_size, "page": page, "has_next": has_next, "total_count": matching.len()});
+    if has_next {
+        meta["next_page"] = serde_json::json!(page + 1);
+    }
+    serde_json::json!({"records": records, "count": records.len(), "_metadata": meta})
+}

@@ -95,22 +95,7 @@ async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value
             .cloned()
             .collect()
     });
-    let total = matching.len();
-    let records: Vec<Value> = matching
-        .iter()
-        .skip(page.saturating_mul(page_size))
-        .take(page_size)
-        .map(render)
-        .collect();
-    // The same quirk as every SEI list: a full page says there is more.
-    let has_next = records.len() >= page_size;
-    let mut meta = json!({"page_size": page_size, "page": page, "has_next": has_next, "total_count": total});
-    if has_next {
-        meta["next_page"] = json!(page + 1);
-    }
-    Ok(Json(
-        json!({"records": records, "count": records.len(), "_metadata": meta}),
-    ))
+    Ok(Json(shared::sei_page(&matching, page, page_size, render)))
 }
 
 #[derive(Debug, Deserialize)]

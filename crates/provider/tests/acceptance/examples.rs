@@ -4,6 +4,21 @@
 use crate::common::*;
 use serde_json::Value;
 
+/// Examples call modules as `../modules/…`: a sibling of each work
+/// directory under the test's temp dir.
+fn copy_modules(tf: &Tf) {
+    let modules = tf.dir.path().join("modules");
+    for entry in std::fs::read_dir(repo_root().join("examples/modules")).unwrap() {
+        let src = entry.unwrap().path();
+        let dst = modules.join(src.file_name().unwrap());
+        std::fs::create_dir_all(&dst).unwrap();
+        for f in std::fs::read_dir(&src).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, dst.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
 fn example_dirs() -> Vec<std::path::PathBuf> {
     let mut dirs = Vec::new();
     let mut stack = vec![repo_root().join("examples")];
@@ -39,17 +54,7 @@ fn examples_are_formatted_and_validate() {
     assert_eq!(fmt.code, 0, "terraform fmt -check failed:\n{}", fmt.all());
     let dirs = example_dirs();
     assert!(dirs.len() >= 8, "{dirs:?}");
-    // Examples call modules as `../modules/…`: the work directory's sibling.
-    let modules = tf.dir.path().join("modules");
-    for entry in std::fs::read_dir(repo_root().join("examples/modules")).unwrap() {
-        let src = entry.unwrap().path();
-        let dst = modules.join(src.file_name().unwrap());
-        std::fs::create_dir_all(&dst).unwrap();
-        for f in std::fs::read_dir(&src).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, dst.join(f.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_modules(&tf);
     for dir in dirs {
         let work = tf.work();
         for entry in std::fs::read_dir(&work).unwrap() {
@@ -126,17 +131,7 @@ fn every_example_applies_and_destroys_against_the_sandbox() {
             "examples/modules/{name} is called by no example, so nothing applies it"
         );
     }
-    // Examples call modules as `../modules/…`: a sibling of each work dir.
-    let modules = tf.dir.path().join("modules");
-    for entry in std::fs::read_dir(&modules_dir).unwrap() {
-        let src = entry.unwrap().path();
-        let dst = modules.join(src.file_name().unwrap());
-        std::fs::create_dir_all(&dst).unwrap();
-        for f in std::fs::read_dir(&src).unwrap() {
-            let f = f.unwrap().path();
-            std::fs::copy(&f, dst.join(f.file_name().unwrap())).unwrap();
-        }
-    }
+    copy_modules(&tf);
     assert!(dirs.len() >= 10, "{dirs:?}");
     for (i, dir) in dirs.iter().enumerate() {
         let name = dir
