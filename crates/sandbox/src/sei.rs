@@ -110,13 +110,13 @@ struct KeyBody {
 /// An id or tag id: SEI takes numbers and numeric strings alike.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-enum Id {
+pub(crate) enum Id {
     Text(String),
     Number(serde_json::Number),
 }
 
 impl Id {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Id::Text(s) => s.clone(),
             Id::Number(n) => n.to_string(),
@@ -124,17 +124,31 @@ impl Id {
     }
 }
 
-fn texts(ids: &[Id]) -> Vec<String> {
+pub(crate) fn texts(ids: &[Id]) -> Vec<String> {
     ids.iter().map(Id::text).collect()
 }
 
-/// `POST /v1/integrations/list`.
+/// SEI's list request (`DefaultListRequest`), as `POST /v1/integrations/list`
+/// and `POST /v1/tags/list` take it, with each one's filter.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ListBody {
+pub(crate) struct ListBody<F> {
     page: i64,
     page_size: Option<i64>,
-    filter: ListFilter,
+    pub(crate) filter: F,
+}
+
+impl<F> ListBody<F> {
+    /// The page asked for and its size: SEI's 1000 when none is given.
+    pub(crate) fn page(&self) -> (usize, usize) {
+        let page = usize::try_from(self.page.max(0)).unwrap_or(0);
+        let size = self
+            .page_size
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(1000);
+        (page, size)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,10 +164,11 @@ struct ListFilter {
     linked_credentials: Option<String>,
 }
 
+/// `filter.partial`: SEI's name filter.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Partial {
-    name: Option<String>,
+pub(crate) struct Partial {
+    pub(crate) name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -702,13 +717,8 @@ async fn bulk_delete(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Jso
 
 async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
     let account = authenticate(&sb, &req)?;
-    let body: ListBody = shared::read_body(req, Service::Sei).await?;
-    let page = usize::try_from(body.page.max(0)).unwrap_or(0);
-    let page_size = body
-        .page_size
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(1000);
+    let body: ListBody<ListFilter> = shared::read_body(req, Service::Sei).await?;
+    let (page, page_size) = body.page();
     let f = &body.filter;
     let mut apps = f.applications.clone();
     apps.extend(f.application.clone());

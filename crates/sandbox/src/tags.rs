@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::sei::authenticate;
+use super::sei::{authenticate, texts, Id, ListBody, Partial};
 use super::shared::{self, ApiError, Service};
 use super::world::StoredTag;
 use super::Sandbox;
@@ -46,47 +46,25 @@ async fn read(State(sb): State<Arc<Sandbox>>, Path(id): Path<String>, req: Reque
         .ok_or_else(|| ApiError::spring(StatusCode::NOT_FOUND, "", format!("/v1/tags/{id}")))
 }
 
+/// The filter of `POST /v1/tags/list`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ListBody {
-    page: i64,
-    page_size: Option<i64>,
-    filter: ListFilter,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ListFilter {
+struct TagFilter {
     partial: Option<Partial>,
-    tag_ids: Option<Vec<Value>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Partial {
-    name: Option<String>,
+    tag_ids: Option<Vec<Id>>,
 }
 
 async fn list(State(sb): State<Arc<Sandbox>>, req: Request) -> Result<Json<Value>, ApiError> {
     let account = authenticate(&sb, &req)?;
-    let body: ListBody = shared::read_body(req, Service::Sei).await?;
-    let page = usize::try_from(body.page.max(0)).unwrap_or(0);
-    let page_size = body
-        .page_size
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(1000);
+    let body: ListBody<TagFilter> = shared::read_body(req, Service::Sei).await?;
+    let (page, page_size) = body.page();
     let prefix = body
         .filter
         .partial
         .and_then(|p| p.name)
         .map(|n| n.to_lowercase())
         .unwrap_or_default();
-    let ids: Option<Vec<String>> = body.filter.tag_ids.map(|ids| {
-        ids.iter()
-            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
-            .collect()
-    });
+    let ids: Option<Vec<String>> = body.filter.tag_ids.as_deref().map(texts);
     let matching: Vec<StoredTag> = sb.read_world(|w| {
         w.tags
             .values()
